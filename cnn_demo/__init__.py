@@ -1,0 +1,1 @@
+"""See a convolutional neural network work: MNIST models, their training and their activations."""

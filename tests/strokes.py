@@ -1,0 +1,54 @@
+"""Hand-made pen strokes for digits, in unit coordinates (x right, y down, 0 to 1).
+
+One stroke is one pen-down-to-pen-up polyline. Tests render them with PIL or draw them
+with a real mouse, at any size and position.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+Stroke = list[tuple[float, float]]
+
+
+def _arc(cx, cy, rx, ry, start_deg, end_deg, n=24) -> Stroke:
+    return [
+        (cx + rx * math.cos(math.radians(a)), cy + ry * math.sin(math.radians(a)))
+        for a in np.linspace(start_deg, end_deg, n)
+    ]
+
+
+DIGITS: dict[int, list[Stroke]] = {
+    0: [_arc(0.5, 0.5, 0.3, 0.45, -90, 275, 36)],
+    1: [[(0.42, 0.18), (0.55, 0.05), (0.55, 0.95)]],
+    2: [_arc(0.5, 0.3, 0.3, 0.25, 190, 380, 18) + [(0.2, 0.95), (0.85, 0.95)]],
+    3: [_arc(0.48, 0.28, 0.3, 0.23, 200, 450, 20) + _arc(0.48, 0.73, 0.33, 0.23, -90, 160, 20)],
+    4: [[(0.6, 0.05), (0.15, 0.65), (0.85, 0.65)], [(0.62, 0.35), (0.62, 0.97)]],
+    5: [[(0.8, 0.05), (0.3, 0.05), (0.25, 0.45)] + _arc(0.48, 0.67, 0.32, 0.28, -120, 150, 20)],
+    6: [[(0.7, 0.05), (0.4, 0.3)] + _arc(0.5, 0.7, 0.28, 0.27, 200, 560, 30)],
+    7: [[(0.15, 0.08), (0.85, 0.08), (0.4, 0.95)]],
+    8: [_arc(0.5, 0.27, 0.25, 0.22, 90, 450, 24) + _arc(0.5, 0.72, 0.3, 0.24, -90, 270, 24)],
+    9: [_arc(0.48, 0.3, 0.28, 0.24, 0, 360, 26), [(0.76, 0.3), (0.72, 0.97)]],
+}
+
+
+def place(strokes: list[Stroke], x: float, y: float, size: float) -> list[Stroke]:
+    """Scale unit strokes to a `size`-pixel square whose top-left corner is (x, y)."""
+    return [[(x + px * size, y + py * size) for px, py in stroke] for stroke in strokes]
+
+
+def render(strokes: list[Stroke], canvas: int = 280, width: float = 20,
+           transparent: bool = False) -> np.ndarray:
+    """Draw pixel strokes as white round-capped lines; RGBA uint8 like the canvas returns."""
+    background = (0, 0, 0, 0) if transparent else (0, 0, 0, 255)
+    image = Image.new("RGBA", (canvas, canvas), background)
+    draw = ImageDraw.Draw(image)
+    for stroke in strokes:
+        draw.line(stroke, fill=(255, 255, 255, 255), width=round(width), joint="curve")
+        for px, py in (stroke[0], stroke[-1]):
+            r = width / 2
+            draw.ellipse((px - r, py - r, px + r, py + r), fill=(255, 255, 255, 255))
+    return np.asarray(image)

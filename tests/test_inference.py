@@ -1,0 +1,40 @@
+"""One call gives the probabilities and every layer's activations, matching the model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cnn_demo.architectures import ARCHITECTURES
+from cnn_demo.inference import Predictor
+
+
+@pytest.mark.parametrize("name", ARCHITECTURES)
+def test_prediction_matches_the_models_own_output(name, mnist):
+    model = ARCHITECTURES[name].build()
+    prediction = Predictor(model)(mnist.test.x[0])
+    np.testing.assert_allclose(prediction.probabilities, np.asarray(model(mnist.test.x[:1]))[0], atol=1e-5)
+
+
+@pytest.mark.parametrize("name", ARCHITECTURES)
+def test_every_layer_activation_has_that_layers_shape(name, mnist):
+    model = ARCHITECTURES[name].build()
+    prediction = Predictor(model)(mnist.test.x[0])
+    assert list(prediction.activations) == [layer.name for layer in model.layers]
+    for layer in model.layers:
+        assert prediction.activations[layer.name].shape == tuple(layer.output.shape[1:])
+
+
+def test_predictor_sees_weights_change_without_being_rebuilt(mnist):
+    model = ARCHITECTURES["baseline"].build()
+    predictor = Predictor(model)
+    before = predictor(mnist.test.x[0]).probabilities
+    model.get_layer("softmax").bias.assign(np.arange(10, dtype=np.float32) * 5)
+    after = predictor(mnist.test.x[0]).probabilities
+    assert after.argmax() == 9 and not np.allclose(before, after)
+
+
+def test_batch_probabilities_agree_with_single_predictions(mnist):
+    predictor = Predictor(ARCHITECTURES["pooled"].build())
+    batch = predictor.probabilities(mnist.test.x[:4])
+    np.testing.assert_allclose(batch[2], predictor(mnist.test.x[2]).probabilities, atol=1e-5)
