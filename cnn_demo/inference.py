@@ -11,6 +11,9 @@ if TYPE_CHECKING:
     import keras
 
 
+SURE_THRESHOLD = 0.6  # below this top probability the answer is shown as a doubt
+
+
 @dataclass(frozen=True)
 class Prediction:
     probabilities: np.ndarray  # (10,) summing to 1
@@ -23,6 +26,18 @@ class Prediction:
     @property
     def confidence(self) -> float:
         return float(np.max(self.probabilities))
+
+    @property
+    def sure(self) -> bool:
+        return self.confidence >= SURE_THRESHOLD
+
+    @property
+    def verdict(self) -> str:
+        """The digit, or "4 or 9?" when the top probability is too low to claim one."""
+        if self.sure:
+            return str(self.digit)
+        first, second = np.argsort(self.probabilities)[::-1][:2]
+        return f"{first} or {second}?"
 
 
 class Predictor:

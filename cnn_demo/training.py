@@ -287,3 +287,59 @@ def write_json_atomically(data: dict, path: str | Path) -> Path:
             os.remove(tmp)
     return path
 
+
+
+class TrainingJob:
+    """A fresh model of one architecture, trained in a background thread.
+
+    The page polls `progress.snapshot()` and reads `predictor`, which shares the model's
+    weights, so a drawing's prediction changes as the model learns.
+    """
+
+    def __init__(self, architecture: str, config: TrainingConfig, data: Mnist) -> None:
+        from cnn_demo.architectures import get_architecture
+        from cnn_demo.inference import Predictor
+
+        self.architecture = get_architecture(architecture)
+        self.config = config
+        self.model = self.architecture.build()
+        self.predictor = Predictor(self.model)
+        self.progress = TrainingProgress(config.epochs)
+        self.result: TrainingResult | None = None
+        self.test_loss: float | None = None
+        self.test_accuracy: float | None = None
+        self._data = data
+        self._thread = threading.Thread(target=self._run, name=f"train-{architecture}", daemon=True)
+        self._keras_bytes: bytes | None = None
+
+    def start(self) -> "TrainingJob":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.progress.request_stop()
+
+    @property
+    def running(self) -> bool:
+        """True until training and the final test evaluation are both over."""
+        return self._thread.is_alive()
+
+    def join(self, timeout: float | None = None) -> None:
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        try:
+            self.result = train(self.model, self._data, self.config, self.progress)
+            if not self.result.stopped:
+                self.test_loss, self.test_accuracy = evaluate(self.model, self._data.test)
+        except Exception:  # noqa: BLE001 -- recorded in progress.error for the page to show
+            pass
+
+    def keras_bytes(self) -> bytes:
+        """The trained model as a .keras file, made once, for a download button."""
+        if self._keras_bytes is None:
+            with tempfile.TemporaryDirectory() as tmp:
+                path = Path(tmp) / f"{self.architecture.name}.keras"
+                self.model.save(path)
+                self._keras_bytes = path.read_bytes()
+        return self._keras_bytes

@@ -9,7 +9,12 @@ import numpy as np
 from PIL import Image
 
 if TYPE_CHECKING:
+    import altair
     import keras
+
+    from cnn_demo.training import ProgressSnapshot
+
+MAX_CURVE_POINTS = 300
 
 # Viridis sampled at nine points: perceptually even, readable for colour-blind eyes.
 _VIRIDIS_ANCHORS = np.array([
@@ -83,3 +88,41 @@ def summary_rows(model: "keras.Model") -> list[dict]:
         for layer in model.layers
         if not isinstance(layer, keras.layers.InputLayer)
     ]
+
+
+def training_curves(snapshot: "ProgressSnapshot", max_points: int = MAX_CURVE_POINTS) -> list[dict]:
+    """Long-format rows (epoch, metric, split, value) for loss and accuracy curves.
+
+    Training values come from the batches (thinned to at most `max_points`), validation
+    values from each completed epoch's end.
+    """
+    batches = snapshot.batches
+    step = max(1, -(-len(batches) // max_points))
+    kept = batches[step - 1::step]
+    if batches and (not kept or kept[-1] is not batches[-1]):
+        kept.append(batches[-1])
+    rows = []
+    for b in kept:
+        x = b.epoch + b.batch / b.batches_per_epoch
+        rows += [{"epoch": x, "metric": "loss", "split": "train", "value": b.loss},
+                 {"epoch": x, "metric": "accuracy", "split": "train", "value": b.accuracy}]
+    for e in snapshot.epoch_ends:
+        if e.val_loss is not None:
+            rows += [{"epoch": e.epoch + 1, "metric": "loss", "split": "validation", "value": e.val_loss},
+                     {"epoch": e.epoch + 1, "metric": "accuracy", "split": "validation", "value": e.val_accuracy}]
+    return rows
+
+
+def curves_chart(rows: list[dict], metric: str, epochs: int) -> "altair.Chart":
+    """Train line and validation points for one metric, on an x axis spanning all epochs."""
+    import altair as alt
+
+    values = [r for r in rows if r["metric"] == metric]
+    base = alt.Chart(alt.Data(values=values)).encode(
+        x=alt.X("epoch:Q", title="epoch", scale=alt.Scale(domain=[0, epochs])),
+        y=alt.Y("value:Q", title=metric, scale=alt.Scale(zero=False)),
+        color=alt.Color("split:N", title=None, scale=alt.Scale(
+            domain=["train", "validation"], range=["#3b528b", "#f28e2b"])),
+    )
+    return (base.mark_line() + base.mark_point(filled=True, size=60).transform_filter(
+        alt.datum.split == "validation")).properties(height=200)

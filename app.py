@@ -1,0 +1,256 @@
+"""Draw a digit, watch a convolutional network read it layer by layer, and train it live.
+
+    streamlit run app.py
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+from streamlit_drawable_canvas import st_canvas
+
+from cnn_demo.architectures import ARCHITECTURES
+from cnn_demo.data import load_mnist
+from cnn_demo.inference import Prediction, Predictor
+from cnn_demo.preprocess import Preprocessed, preprocess
+from cnn_demo.pretrained import Shipped, load_metrics, load_shipped_models
+from cnn_demo.training import TrainingConfig, TrainingJob
+from cnn_demo import visuals
+
+CANVAS_SIZE = 280
+STROKE_WIDTH = 20  # at 280 px, a digit drawn across most of the canvas gets MNIST's 2-3 px strokes
+POLL_SECONDS = 1.0
+SHIPPED, TRAINED = "shipped", "trained"
+
+st.set_page_config(page_title="See a CNN read your digit", page_icon="✏️", layout="wide")
+
+
+# --- Shared by every session of this server: loaded once, never written. ---
+
+@st.cache_resource(show_spinner="Loading the shipped models…")
+def shipped_models() -> Shipped:
+    return load_shipped_models()
+
+
+@st.cache_resource
+def shipped_predictor(name: str) -> Predictor:
+    return Predictor(shipped_models().models[name])
+
+
+@st.cache_resource(show_spinner="Loading MNIST…")
+def mnist():
+    return load_mnist()
+
+
+@st.cache_resource
+def shipped_metrics() -> tuple[dict, str | None]:
+    return load_metrics()
+
+
+# --- This session's own state: its trained models, one job per architecture. ---
+
+def jobs() -> dict[str, TrainingJob]:
+    return st.session_state.setdefault("jobs", {})
+
+
+def draw_canvas() -> np.ndarray | None:
+    """The drawing surface; returns the canvas as RGBA, or None before anything is drawn."""
+    result = st_canvas(
+        stroke_width=STROKE_WIDTH, stroke_color="#FFFFFF", background_color="#000000",
+        width=CANVAS_SIZE, height=CANVAS_SIZE, drawing_mode="freedraw",
+        return_image_data=True, key="canvas",
+    )
+    return result.image_data
+
+
+def start_training(name: str, config: TrainingConfig) -> None:
+    running = [job for job in jobs().values() if job.running]
+    if running:
+        st.session_state["refused"] = (
+            f"{running[0].architecture.label} is still training: stop it before starting another."
+        )
+        return
+    jobs()[name] = TrainingJob(name, config, mnist()).start()
+    st.session_state[f"weights_{name}"] = TRAINED
+
+
+def sidebar() -> tuple[str, str]:
+    """Architecture and weights choosers plus the training controls; returns (architecture, weights)."""
+    with st.sidebar:
+        name = st.radio(
+            "Architecture", list(ARCHITECTURES), key="architecture",
+            format_func=lambda n: ARCHITECTURES[n].label,
+        )
+        arch = ARCHITECTURES[name]
+        st.caption(arch.description)
+        job = jobs().get(name)
+        weights = SHIPPED
+        if job is not None:
+            weights = st.radio(
+                "Weights", [SHIPPED, TRAINED], key=f"weights_{name}", horizontal=True,
+                format_func=lambda w: "Shipped" if w == SHIPPED else "Trained here",
+            )
+
+        st.subheader("Train live")
+        with st.form("train"):
+            epochs = st.number_input("Epochs", 1, 50, 3, key="epochs")
+            train_size = st.select_slider(
+                "Training images", [1_000, 2_000, 5_000, 10_000, 20_000, 30_000, 60_000], 10_000,
+                key="train_size")
+            batch_size = st.select_slider("Batch size", [16, 32, 64, 128, 256, 512], 128, key="batch_size")
+            learning_rate = st.select_slider(
+                "Learning rate", [1e-4, 3e-4, 1e-3, 3e-3, 1e-2], 1e-3, key="learning_rate",
+                format_func=lambda v: f"{v:g}")
+            submitted = st.form_submit_button(f"Start training {arch.label}", type="primary")
+        if submitted:
+            start_training(name, TrainingConfig(int(epochs), batch_size, learning_rate, train_size))
+            job = jobs().get(name)
+            weights = TRAINED
+        if "refused" in st.session_state:
+            st.warning(st.session_state.pop("refused"))
+        if job is not None and job.running:
+            st.button("Stop", on_click=job.stop, disabled=job.progress.stop_requested)
+    return name, weights
+
+
+def model_summary(model) -> None:
+    with st.expander("Model summary: layers, output shapes, parameters"):
+        st.dataframe(pd.DataFrame(visuals.summary_rows(model)), hide_index=True, width="stretch")
+        st.caption(f"{model.count_params():,} parameters in all")
+
+
+def show_steps(steps: Preprocessed) -> None:
+    st.markdown("**What the network sees**")
+    cols = st.columns(3)
+    for col, (image, caption) in zip(cols, [
+        (steps.cropped, "ink, cropped"), (steps.fitted, "fit in 20×20"), (steps.centred, "centred 28×28"),
+    ]):
+        col.image(visuals.enlarge(image, 84), caption=caption)
+
+
+def show_prediction(prediction: Prediction, label: str) -> None:
+    st.metric("Prediction", prediction.verdict, help=f"The {label} model's most probable digit")
+    if prediction.sure:
+        st.caption(f"{prediction.confidence:.0%} sure")
+    else:
+        st.caption(f"Not sure: at most {prediction.confidence:.0%} for any digit")
+    probabilities = pd.DataFrame({"probability": prediction.probabilities}, index=list("0123456789"))
+    st.bar_chart(probabilities, height=180, y_label="", x_label="digit")
+
+
+def show_layers(predictor: Predictor, prediction: Prediction) -> None:
+    st.subheader("Inside the network")
+    st.caption("Each convolution or pooling layer's channels as one map each, on one colour scale per "
+               "layer (dark: silent, yellow: the layer's strongest response). Dense layers as bars.")
+    vectors, previous = [], "the input image"
+    for layer in predictor.layers:
+        act = prediction.activations[layer.name]
+        kind = type(layer).__name__
+        shape = "×".join(str(d) for d in act.shape)
+        if visuals.is_map(act):
+            st.markdown(f"**{layer.name}** · {kind} · {shape}")
+            st.image(visuals.activation_grid(act), width="content")
+        elif kind == "Flatten":
+            st.caption(f"**{layer.name}** · {previous} laid end to end: {act.size:,} numbers into the dense layers")
+        else:
+            vectors.append((layer.name, kind, act))
+        previous = f"{layer.name}'s maps"
+    for col, (name, kind, act) in zip(st.columns(len(vectors)), vectors):
+        with col:
+            st.markdown(f"**{name}** · {kind} · {act.size} units")
+            index = list("0123456789") if act.size == 10 else [f"{i:02d}" for i in range(act.size)]
+            st.bar_chart(pd.DataFrame({"activation": act}, index=index), height=160, y_label="", x_label="unit")
+
+
+def training_panel(job: TrainingJob, polling: bool) -> None:
+    snap = job.progress.snapshot()
+    st.subheader(f"Training {job.architecture.label}")
+    if snap.error:
+        st.error(f"Training failed: {snap.error}")
+        return
+    b = snap.latest
+    if b is None:
+        text = "Starting…"
+    elif snap.stopped:
+        text = f"Stopped in epoch {b.epoch + 1} of {snap.epochs}, batch {b.batch}/{b.batches_per_epoch}"
+    elif snap.finished:
+        text = "Done" if job.test_accuracy is not None else "Measuring accuracy on the 10,000 test images…"
+    else:
+        left = snap.seconds_left
+        text = (f"Epoch {b.epoch + 1}/{snap.epochs} · batch {b.batch}/{b.batches_per_epoch} · "
+                f"{b.samples_per_second:,.0f} samples/s" + (f" · {left:,.0f} s left" if left is not None else ""))
+    st.progress(snap.fraction_done, text=text)
+    if snap.batches:
+        loss_col, acc_col = st.columns(2)
+        rows = visuals.training_curves(snap)
+        loss_col.altair_chart(visuals.curves_chart(rows, "loss", snap.epochs), width="stretch")
+        acc_col.altair_chart(visuals.curves_chart(rows, "accuracy", snap.epochs), width="stretch")
+    if job.test_accuracy is not None:
+        arch = job.architecture
+        shipped_row = shipped_metrics()[0].get(arch.name, {})
+        mine, shipped, article = st.columns(3)
+        mine.metric("Test accuracy, trained here", f"{job.test_accuracy:.2%}",
+                    help=f"{job.config.epochs} epochs on {job.config.train_size:,} images; 10,000 test images")
+        if "test_accuracy" in shipped_row:
+            shipped.metric("Shipped model", f"{shipped_row['test_accuracy']:.2%}",
+                           help=f"{shipped_row.get('epochs')} epochs on 60,000 images")
+        if arch.article_accuracy is not None:
+            article.metric("Article", f"{arch.article_accuracy:.2%}")
+        st.download_button(f"Download {arch.name}.keras", job.keras_bytes(),
+                           file_name=f"{arch.name}.keras", mime="application/octet-stream")
+    if polling and not job.running:
+        st.rerun()  # the run just ended: one full rerun turns the polling off
+
+
+def main() -> None:
+    st.title("Draw a digit. Watch a CNN read it.")
+    st.caption("A Keras network classifies your drawing as you draw; below, every layer's response. "
+               "Pick an architecture on the left, or train one live and watch it learn.")
+    name, weights = sidebar()
+    arch = ARCHITECTURES[name]
+    job = jobs().get(name)
+    use_trained = weights == TRAINED and job is not None
+    shipped = shipped_models()
+    predictor = None
+    if use_trained:
+        predictor = job.predictor
+    elif name in shipped.models:
+        predictor = shipped_predictor(name)
+    else:
+        st.warning(f"The shipped {arch.label} model is unavailable: {shipped.problems[name]}. "
+                   "Train it from the sidebar to use it here.")
+    if predictor is not None:
+        with st.sidebar:
+            model_summary(predictor.model)
+    label = f"{arch.label}, {'trained here' if use_trained else 'shipped'}"
+    polling = job is not None and job.running
+
+    # While a model trains, rerun every second: the drawing is read again by the weights
+    # as they are now, and the progress moves. Otherwise only a new drawing reruns this.
+    @st.fragment(run_every=POLL_SECONDS if polling else None)
+    def live_view() -> None:
+        canvas_col, steps_col, answer_col = st.columns([3, 3, 2], gap="medium")
+        with canvas_col:
+            st.markdown("**Your digit**")
+            image = draw_canvas()
+        steps = preprocess(image)
+        prediction = predictor(steps.input) if steps is not None and predictor is not None else None
+        with steps_col:
+            if steps is None:
+                st.info("Draw a digit from 0 to 9 in the black square. "
+                        "The network reads it when you lift the pen.")
+            else:
+                show_steps(steps)
+        if prediction is not None:
+            with answer_col:
+                show_prediction(prediction, label)
+        if job is not None:
+            training_panel(job, polling)
+        if prediction is not None:
+            show_layers(predictor, prediction)
+
+    live_view()
+
+
+main()

@@ -1,0 +1,127 @@
+"""The page's logic, run in-process by Streamlit's AppTest with a drawing handed in.
+
+AppTest does not render custom components, so `st_canvas` is replaced by a stand-in
+returning a known image: the rest of the page runs for real.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from types import ModuleType, SimpleNamespace
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from cnn_demo.architectures import ARCHITECTURES
+from strokes import DIGITS, place, render
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+
+
+@pytest.fixture
+def drawing(monkeypatch):
+    """Holds the image the canvas returns; set `drawing.image` to draw.
+
+    The stand-in module replaces the real one outright: a components-v2 package can only
+    be imported inside a running server, which AppTest is not.
+    """
+    holder = SimpleNamespace(image=None)
+    fake = ModuleType("streamlit_drawable_canvas")
+    fake.st_canvas = lambda **kwargs: SimpleNamespace(image_data=holder.image)
+    monkeypatch.setitem(sys.modules, "streamlit_drawable_canvas", fake)
+    return holder
+
+
+@pytest.fixture
+def app(drawing) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    return at
+
+
+def prediction(at: AppTest) -> str | None:
+    metrics = [m for m in at.metric if m.label == "Prediction"]
+    return metrics[0].value if metrics else None
+
+
+def test_empty_canvas_shows_a_hint_and_no_prediction(app):
+    assert not app.exception
+    assert prediction(app) is None
+    assert any("Draw a digit" in info.value for info in app.info)
+
+
+@pytest.mark.parametrize("name", ARCHITECTURES)
+@pytest.mark.parametrize("digit", [3, 7])
+def test_drawn_digit_is_predicted_under_each_architecture(app, drawing, name, digit):
+    drawing.image = render(place(DIGITS[digit], 45, 40, 190))
+    app.radio(key="architecture").set_value(name).run()
+    assert not app.exception
+    assert prediction(app) == str(digit)
+
+
+def test_architecture_switch_changes_the_layers_shown(app, drawing):
+    drawing.image = render(place(DIGITS[4], 45, 40, 190))
+    app.run()
+    baseline_text = " ".join(md.value for md in app.markdown)
+    app.radio(key="architecture").set_value("pooled").run()
+    pooled_text = " ".join(md.value for md in app.markdown)
+    assert "conv_1" not in baseline_text and "pool_2" not in baseline_text
+    assert "**conv_1** · Conv2D · 28×28×64" in pooled_text and "**pool_2** · MaxPooling2D · 7×7×32" in pooled_text
+
+
+def test_model_summary_lists_every_layer_with_its_parameters(app):
+    app.radio(key="architecture").set_value("conv").run()
+    table = app.dataframe[0].value
+    assert list(table["Layer"]) == ["conv_1", "conv_2", "flatten", "dense_1", "dense_2", "softmax"]
+    assert table["Params"].sum() == 823_338
+
+
+def test_training_a_tiny_run_ends_with_a_test_accuracy_beside_the_shipped_and_the_articles(app, drawing):
+    drawing.image = render(place(DIGITS[1], 45, 40, 190))
+    app.number_input(key="epochs").set_value(1)
+    app.select_slider(key="train_size").set_value(1_000)
+    app.select_slider(key="batch_size").set_value(16)
+    [start] = [b for b in app.button if b.label == "Start training Baseline"]
+    start.click().run()
+    assert not app.exception
+    job = app.session_state["jobs"]["baseline"]
+    job.join(timeout=120)
+    app.run()
+    labels = {m.label: m.value for m in app.metric}
+    assert float(labels["Test accuracy, trained here"].rstrip("%")) > 50
+    assert "Shipped model" in labels and labels["Article"] == "92.33%"
+    assert app.radio(key="weights_baseline").value == "trained"
+    assert len(app.get("download_button")) == 1
+
+
+def test_second_start_while_training_is_refused_with_a_message(app):
+    app.select_slider(key="train_size").set_value(60_000)
+    [start] = [b for b in app.button if b.label.startswith("Start training")]
+    start.click().run()
+    job = app.session_state["jobs"]["baseline"]
+    try:
+        app.radio(key="architecture").set_value("pooled").run()
+        [start] = [b for b in app.button if b.label.startswith("Start training")]
+        start.click().run()
+        assert any("still training" in w.value for w in app.warning)
+        assert "pooled" not in app.session_state["jobs"]
+    finally:
+        job.stop()
+        job.join(timeout=60)
+
+
+def test_stop_button_ends_a_run_and_keeps_the_partly_trained_model_labelled(app, drawing):
+    drawing.image = render(place(DIGITS[7], 45, 40, 190))
+    app.select_slider(key="train_size").set_value(60_000)
+    [start] = [b for b in app.button if b.label.startswith("Start training")]
+    start.click().run()
+    job = app.session_state["jobs"]["baseline"]
+    [stop] = [b for b in app.button if b.label == "Stop"]
+    stop.click().run()
+    job.join(timeout=60)
+    app.run()
+    assert not job.running and job.progress.snapshot().stopped
+    assert any("Stopped in epoch" in p.proto.text for p in app.get("progress"))
+    assert app.radio(key="weights_baseline").value == "trained"
