@@ -20,3 +20,12 @@ def test_mnist_labels_are_the_originals_in_the_original_order(mnist):
 
 def test_mnist_arrays_are_read_only_so_sessions_cannot_corrupt_them(mnist):
     assert not mnist.train.x.flags.writeable
+
+
+def test_readme_test_command_is_the_one_ci_runs():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    command = "pip install -r requirements-dev.txt && python -m pytest"
+    assert command in (root / "README.md").read_text()
+    assert command in (root / ".ci" / "run").read_text().splitlines()
