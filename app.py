@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -13,14 +15,13 @@ from streamlit_drawable_canvas import st_canvas
 from cnn_demo.architectures import ARCHITECTURES
 from cnn_demo.data import load_mnist
 from cnn_demo.inference import Prediction, Predictor
-from cnn_demo.preprocess import Preprocessed, preprocess
+from cnn_demo.preprocess import CANVAS_OPTIONS, Preprocessed, preprocess
 from cnn_demo.pretrained import Shipped, load_metrics, load_shipped_models
-from cnn_demo.training import TrainingConfig, TrainingJob
+from cnn_demo.training import TrainingConfig, TrainingJob, TrainingSlots
 from cnn_demo import visuals
 
-CANVAS_SIZE = 280
-STROKE_WIDTH = 20  # at 280 px, a digit drawn across most of the canvas gets MNIST's 2-3 px strokes
 POLL_SECONDS = 1.0
+ABANDON_AFTER_SECONDS = 30  # a training whose page has not polled for this long was closed
 SHIPPED, TRAINED = "shipped", "trained"
 
 st.set_page_config(page_title="See a CNN read your digit", page_icon="✏️", layout="wide")
@@ -48,6 +49,12 @@ def shipped_metrics() -> tuple[dict, str | None]:
     return load_metrics()
 
 
+@st.cache_resource
+def training_slots() -> TrainingSlots:
+    """Trainings at once on this server, across all sessions (CNN_DEMO_MAX_TRAININGS, default 1)."""
+    return TrainingSlots(int(os.environ.get("CNN_DEMO_MAX_TRAININGS", "1")))
+
+
 # --- This session's own state: its trained models, one job per architecture. ---
 
 def jobs() -> dict[str, TrainingJob]:
@@ -56,23 +63,38 @@ def jobs() -> dict[str, TrainingJob]:
 
 def draw_canvas() -> np.ndarray | None:
     """The drawing surface; returns the canvas as RGBA, or None before anything is drawn."""
-    result = st_canvas(
-        stroke_width=STROKE_WIDTH, stroke_color="#FFFFFF", background_color="#000000",
-        width=CANVAS_SIZE, height=CANVAS_SIZE, drawing_mode="freedraw",
-        return_image_data=True, key="canvas",
-    )
-    return result.image_data
+    return st_canvas(**CANVAS_OPTIONS, key="canvas").image_data
 
 
-def start_training(name: str, config: TrainingConfig) -> None:
-    running = [job for job in jobs().values() if job.running]
-    if running:
+def running_job() -> TrainingJob | None:
+    """This session's job that is training or waiting for a slot, if any."""
+    return next((job for job in jobs().values() if job.running), None)
+
+
+def start_training(name: str) -> None:
+    """Start button callback: reads the form's values, refuses a second concurrent run."""
+    busy = running_job()
+    if busy is not None:
         st.session_state["refused"] = (
-            f"{running[0].architecture.label} is still training: stop it before starting another."
-        )
+            f"{busy.architecture.label} is still training: stop it before starting another.")
         return
-    jobs()[name] = TrainingJob(name, config, mnist()).start()
-    st.session_state[f"weights_{name}"] = TRAINED
+    state = st.session_state
+    config = TrainingConfig(int(state["epochs"]), state["batch_size"], state["learning_rate"],
+                            state["train_size"])
+    jobs()[name] = TrainingJob(name, config, mnist(), training_slots(), ABANDON_AFTER_SECONDS).start()
+    state[f"weights_{name}"] = TRAINED
+
+
+def trained_state(job: TrainingJob) -> str:
+    """What the session's model of an architecture is, in a few words."""
+    snap = job.progress.snapshot()
+    if job.running:
+        return "still training: its answers change as it learns"
+    if snap.stopped and snap.latest is not None:
+        return f"stopped early, in epoch {snap.latest.epoch + 1} of {snap.epochs}: partly trained"
+    if snap.stopped:
+        return "stopped before it began: untrained"
+    return f"trained for {snap.epochs} epoch(s) on {job.config.train_size:,} images"
 
 
 def sidebar() -> tuple[str, str]:
@@ -87,30 +109,29 @@ def sidebar() -> tuple[str, str]:
         job = jobs().get(name)
         weights = SHIPPED
         if job is not None:
-            weights = st.radio(
-                "Weights", [SHIPPED, TRAINED], key=f"weights_{name}", horizontal=True,
-                format_func=lambda w: "Shipped" if w == SHIPPED else "Trained here",
-            )
+            # labels stay fixed: a label that changed would make Streamlit reset the choice
+            weights = st.radio("Weights", [SHIPPED, TRAINED], key=f"weights_{name}", horizontal=True,
+                               format_func=lambda w: "Shipped" if w == SHIPPED else "Trained here")
+            st.caption(f"Trained here: {trained_state(job)}")
 
         st.subheader("Train live")
         with st.form("train"):
-            epochs = st.number_input("Epochs", 1, 50, 3, key="epochs")
-            train_size = st.select_slider(
+            st.number_input("Epochs", 1, 50, 3, key="epochs")
+            st.select_slider(
                 "Training images", [1_000, 2_000, 5_000, 10_000, 20_000, 30_000, 60_000], 10_000,
                 key="train_size")
-            batch_size = st.select_slider("Batch size", [16, 32, 64, 128, 256, 512], 128, key="batch_size")
-            learning_rate = st.select_slider(
+            st.select_slider("Batch size", [16, 32, 64, 128, 256, 512], 128, key="batch_size")
+            st.select_slider(
                 "Learning rate", [1e-4, 3e-4, 1e-3, 3e-3, 1e-2], 1e-3, key="learning_rate",
                 format_func=lambda v: f"{v:g}")
-            submitted = st.form_submit_button(f"Start training {arch.label}", type="primary")
-        if submitted:
-            start_training(name, TrainingConfig(int(epochs), batch_size, learning_rate, train_size))
-            job = jobs().get(name)
-            weights = TRAINED
+            st.form_submit_button(f"Start training {arch.label}", type="primary",
+                                  on_click=start_training, args=(name,))
         if "refused" in st.session_state:
             st.warning(st.session_state.pop("refused"))
-        if job is not None and job.running:
-            st.button("Stop", on_click=job.stop, disabled=job.progress.stop_requested)
+        busy = running_job()
+        if busy is not None:
+            st.button(f"Stop training {busy.architecture.label}", on_click=busy.stop,
+                      disabled=busy.progress.stop_requested)
     return name, weights
 
 
@@ -129,7 +150,11 @@ def show_steps(steps: Preprocessed) -> None:
         col.image(visuals.enlarge(image, 84), caption=caption)
 
 
-def show_prediction(prediction: Prediction, label: str) -> None:
+def show_prediction(prediction: Prediction, label: str, problem: str | None) -> None:
+    if problem is not None:
+        st.metric("Prediction", "?", help=f"The {label} model's answer is not shown: {problem}")
+        st.caption(problem)
+        return
     st.metric("Prediction", prediction.verdict, help=f"The {label} model's most probable digit")
     if prediction.sure:
         st.caption(f"{prediction.confidence:.0%} sure")
@@ -169,11 +194,17 @@ def training_panel(job: TrainingJob, polling: bool) -> None:
     if snap.error:
         st.error(f"Training failed: {snap.error}")
         return
+    place = job.place_in_line
+    if place is not None:
+        st.info(f"Waiting for a free training slot: place {place} in line. This server trains "
+                f"{training_slots().limit} model(s) at a time; yours starts when a slot frees.")
+        return
     b = snap.latest
     if b is None:
         text = "Starting…"
     elif snap.stopped:
-        text = f"Stopped in epoch {b.epoch + 1} of {snap.epochs}, batch {b.batch}/{b.batches_per_epoch}"
+        text = (f"Stopped in epoch {b.epoch + 1} of {snap.epochs}, batch {b.batch}/{b.batches_per_epoch}. "
+                "The partly trained model stays in this session: switch Weights to Shipped to go back.")
     elif snap.finished:
         text = "Done" if job.test_accuracy is not None else "Measuring accuracy on the 10,000 test images…"
     else:
@@ -224,12 +255,16 @@ def main() -> None:
         with st.sidebar:
             model_summary(predictor.model)
     label = f"{arch.label}, {'trained here' if use_trained else 'shipped'}"
-    polling = job is not None and job.running
+    busy = running_job()
+    polling = busy is not None
+    panel_job = busy or job
 
     # While a model trains, rerun every second: the drawing is read again by the weights
     # as they are now, and the progress moves. Otherwise only a new drawing reruns this.
     @st.fragment(run_every=POLL_SECONDS if polling else None)
     def live_view() -> None:
+        if busy is not None:
+            busy.progress.keep_alive()
         canvas_col, steps_col, answer_col = st.columns([3, 3, 2], gap="medium")
         with canvas_col:
             st.markdown("**Your digit**")
@@ -244,9 +279,9 @@ def main() -> None:
                 show_steps(steps)
         if prediction is not None:
             with answer_col:
-                show_prediction(prediction, label)
-        if job is not None:
-            training_panel(job, polling)
+                show_prediction(prediction, label, steps.problem)
+        if panel_job is not None:
+            training_panel(panel_job, polling)
         if prediction is not None:
             show_layers(predictor, prediction)
 

@@ -64,9 +64,14 @@ class Predictor:
     def __call__(self, x: np.ndarray) -> Prediction:
         """x is one (28, 28, 1) float32 image."""
         outputs = self._forward(np.asarray(x, dtype=np.float32)[np.newaxis])
-        activations = {name: out.numpy()[0] for name, out in zip(self.layer_names, outputs)}
+        activations = {name: np.asarray(out[0], dtype=np.float32) for name, out in zip(self.layer_names, outputs)}
         return Prediction(activations[self.layer_names[-1]], activations)
+
+    @property
+    def traces(self) -> int:
+        """How many times the forward graph was traced: 1 however many drawings it read."""
+        return self._forward.experimental_get_tracing_count()
 
     def probabilities(self, x: np.ndarray) -> np.ndarray:
         """(N, 10) probabilities for a batch (N, 28, 28, 1), through the same graph."""
-        return self._forward(np.asarray(x, dtype=np.float32))[-1].numpy()
+        return np.asarray(self._forward(np.asarray(x, dtype=np.float32))[-1], dtype=np.float32)

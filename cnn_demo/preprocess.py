@@ -15,6 +15,16 @@ from PIL import Image
 SIZE = 28
 BOX = 20
 INK_THRESHOLD = 16  # below this (0-255) a pixel counts as background, not ink
+MIN_INK_SPAN = 1 / 8  # ink spanning less of the canvas than this is a dot, not a digit
+# No MNIST training digit has more than 39.8% of its 28x28 pixels above half intensity.
+MAX_INK_DENSITY = 0.40
+
+# The drawing surface this preprocessing expects: white ink on black. At 280 px, a digit
+# drawn across most of the canvas with a 20 px pen gets MNIST's 2-3 px strokes.
+CANVAS_OPTIONS = dict(
+    width=280, height=280, stroke_width=20, stroke_color="#FFFFFF", background_color="#000000",
+    drawing_mode="freedraw", return_image_data=True,
+)
 
 
 @dataclass(frozen=True)
@@ -25,6 +35,11 @@ class Preprocessed:
     cropped: np.ndarray  # the ink's bounding box, full resolution
     fitted: np.ndarray  # scaled to fit 20x20, aspect kept
     centred: np.ndarray  # 28x28, centre of mass at the centre
+    problem: str | None = None  # why no digit should be read from this, if so
+
+    @property
+    def readable(self) -> bool:
+        return self.problem is None
 
 
 def ink_intensity(image: np.ndarray) -> np.ndarray:
@@ -80,9 +95,15 @@ def preprocess(image: np.ndarray | None) -> Preprocessed | None:
     dx, dy = _centre_of_mass_shift(np.asarray(canvas))
     centred = np.asarray(canvas.rotate(0, translate=(dx, dy)))
 
-    return Preprocessed(
-        input=(centred.astype(np.float32) / 255.0)[..., np.newaxis],
-        cropped=cropped,
-        fitted=np.asarray(fitted_img),
-        centred=centred,
-    )
+    model_input = (centred.astype(np.float32) / 255.0)[..., np.newaxis]
+    return Preprocessed(model_input, cropped, np.asarray(fitted_img), centred,
+                        _problem(cropped.shape, ink.shape, model_input))
+
+
+def _problem(ink_box: tuple[int, int], canvas: tuple[int, int], model_input: np.ndarray) -> str | None:
+    """A softmax answers anything with confidence; these drawings get no answer instead."""
+    if max(ink_box) < MIN_INK_SPAN * min(canvas):
+        return "Too small to read: draw the digit bigger."
+    if (model_input > 0.5).mean() > MAX_INK_DENSITY:
+        return "More ink than any handwritten digit: is it a scribble?"
+    return None

@@ -15,7 +15,8 @@ from cnn_demo.architectures import ARCHITECTURES, get_architecture
 from cnn_demo.data import load_mnist
 from cnn_demo.pretrained import PRETRAINED_DIR, model_path
 from cnn_demo.training import (
-    TrainingConfig, evaluate, save_model_atomically, train, write_json_atomically,
+    DEFAULT_PRECISION, TrainingConfig, as_float32, build_for_training, evaluate, save_model_atomically, train,
+    write_json_atomically,
 )
 
 
@@ -25,10 +26,11 @@ def train_and_ship(name: str, config: TrainingConfig, out_dir: Path = PRETRAINED
     import tensorflow as tf
 
     arch = get_architecture(name)
-    model = arch.build()
+    model = build_for_training(name, config)
     result = train(model, load_mnist(), config, verbose=1)
-    test_loss, test_accuracy = evaluate(model, load_mnist().test)
-    save_model_atomically(model, model_path(name, out_dir))
+    shipped = as_float32(model)  # what the file holds, so what the metrics describe
+    test_loss, test_accuracy = evaluate(shipped, load_mnist().test)
+    save_model_atomically(shipped, model_path(name, out_dir))
     row = {
         "label": arch.label,
         "test_accuracy": round(test_accuracy, 6),
@@ -38,6 +40,7 @@ def train_and_ship(name: str, config: TrainingConfig, out_dir: Path = PRETRAINED
         "batch_size": config.batch_size,
         "learning_rate": config.learning_rate,
         "train_size": config.train_size,
+        "precision": config.precision,
         "params": model.count_params(),
         "date": datetime.date.today().isoformat(),
         "tensorflow": tf.__version__,
@@ -58,10 +61,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--learning-rate", type=float, default=1e-3)
     parser.add_argument("--train-size", type=int, default=60_000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--precision", choices=["float32", "mixed_bfloat16"], default=DEFAULT_PRECISION,
+                        help="compute precision while training (default: bfloat16 where the CPU has it)")
     parser.add_argument("--out-dir", type=Path, default=PRETRAINED_DIR)
     args = parser.parse_args(argv)
     config = TrainingConfig(args.epochs, args.batch_size, args.learning_rate,
-                            args.train_size, seed=args.seed)
+                            args.train_size, seed=args.seed, precision=args.precision)
     names = list(ARCHITECTURES) if args.arch == "all" else [args.arch]
     for name in names:
         print(f"== {name}")

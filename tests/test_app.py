@@ -15,7 +15,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from cnn_demo.architectures import ARCHITECTURES
-from strokes import DIGITS, place, render
+from cnn_demo.strokes import DIGITS, place, render
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
@@ -118,10 +118,77 @@ def test_stop_button_ends_a_run_and_keeps_the_partly_trained_model_labelled(app,
     [start] = [b for b in app.button if b.label.startswith("Start training")]
     start.click().run()
     job = app.session_state["jobs"]["baseline"]
-    [stop] = [b for b in app.button if b.label == "Stop"]
+    [stop] = [b for b in app.button if b.label == "Stop training Baseline"]
     stop.click().run()
     job.join(timeout=60)
     app.run()
     assert not job.running and job.progress.snapshot().stopped
     assert any("Stopped in epoch" in p.proto.text for p in app.get("progress"))
     assert app.radio(key="weights_baseline").value == "trained"
+    assert any("Trained here: stopped early, in epoch 1 of 3" in c.value for c in app.caption)
+    assert prediction(app) is not None
+
+
+def test_a_second_session_waits_in_line_for_the_training_slot_and_sees_its_place(drawing):
+    first, second = AppTest.from_file(APP, default_timeout=120), AppTest.from_file(APP, default_timeout=120)
+    for at in (first, second):
+        at.run()
+        at.select_slider(key="train_size").set_value(60_000)
+    [start] = [b for b in first.button if b.label.startswith("Start training")]
+    start.click().run()
+    [start] = [b for b in second.button if b.label.startswith("Start training")]
+    start.click().run()
+    first_job, second_job = (at.session_state["jobs"]["baseline"] for at in (first, second))
+    try:
+        assert any("place 1 in line" in info.value for info in second.info)
+        assert second_job.place_in_line == 1 and first_job.place_in_line is None
+    finally:
+        for job in (second_job, first_job):  # the waiting one first, so it never gets the slot
+            job.stop()
+            job.join(timeout=60)
+    assert not second_job.running and second_job.progress.snapshot().batches == []
+
+
+def test_a_sessions_trained_model_is_invisible_to_another_session(drawing):
+    drawing.image = render(place(DIGITS[7], 45, 40, 190))
+    trainer, other = AppTest.from_file(APP, default_timeout=120), AppTest.from_file(APP, default_timeout=120)
+    trainer.run()
+    trainer.number_input(key="epochs").set_value(1)
+    trainer.select_slider(key="train_size").set_value(1_000)
+    [start] = [b for b in trainer.button if b.label.startswith("Start training")]
+    start.click().run()
+    trainer.session_state["jobs"]["baseline"].join(timeout=120)
+    other.run()
+    assert "jobs" not in other.session_state or other.session_state["jobs"] == {}
+    assert not [r for r in other.radio if r.label == "Weights"]
+    assert prediction(other) == "7"
+
+
+def test_a_missing_shipped_model_is_named_with_its_reason_and_training_is_offered(drawing, monkeypatch):
+    import streamlit as st
+
+    from cnn_demo import pretrained
+
+    broken = pretrained.Shipped(problems={name: f"{name}.keras is missing" for name in ARCHITECTURES})
+    monkeypatch.setattr(pretrained, "load_shipped_models", lambda: broken)
+    st.cache_resource.clear()
+    try:
+        at = AppTest.from_file(APP, default_timeout=120)
+        drawing.image = render(place(DIGITS[7], 45, 40, 190))
+        at.run()
+        assert not at.exception
+        assert any("Baseline model is unavailable: baseline.keras is missing" in w.value for w in at.warning)
+        assert any(b.label == "Start training Baseline" for b in at.button)
+        assert prediction(at) is None
+    finally:
+        st.cache_resource.clear()
+
+
+def test_a_dot_shows_a_question_mark_and_why_instead_of_a_digit(app, drawing):
+    image = np.zeros((280, 280, 4), np.uint8)
+    image[..., 3] = 255
+    image[130:150, 130:150] = 255
+    drawing.image = image
+    app.run()
+    assert prediction(app) == "?"
+    assert any("Too small to read" in c.value for c in app.caption)

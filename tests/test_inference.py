@@ -50,3 +50,13 @@ def test_high_top_probability_reads_as_the_digit():
     probabilities = np.full(10, 0.01)
     probabilities[7] = 0.91
     assert Prediction(probabilities, {}).verdict == "7"
+
+
+def test_a_bfloat16_model_still_gives_float32_probabilities_and_activations(mnist):
+    from cnn_demo.training import with_dtype_policy
+
+    mixed = with_dtype_policy(ARCHITECTURES["pooled"].build(), "mixed_bfloat16")
+    prediction = Predictor(mixed)(mnist.test.x[0])
+    assert prediction.probabilities.dtype == np.float32
+    assert {a.dtype for a in prediction.activations.values()} == {np.dtype(np.float32)}
+    assert prediction.probabilities.sum() == pytest.approx(1.0, abs=0.02)

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from cnn_demo.preprocess import preprocess
-from strokes import DIGITS, place, render
+from cnn_demo.strokes import DIGITS, place, render
 
 
 def test_empty_canvas_gives_no_input():

@@ -79,3 +79,8 @@ def test_corrupt_metrics_file_gives_no_rows_and_says_why(tmp_path):
     assert "could not be read" in load_metrics(tmp_path)[1]
     (tmp_path / "metrics.json").write_text(json.dumps(["not", "a", "table"]))
     assert load_metrics(tmp_path) == ({}, "metrics.json does not hold a table of models")
+
+
+def test_shipped_models_compute_in_float32(shipped_models):
+    for model in shipped_models.models.values():
+        assert {layer.dtype_policy.name for layer in model.layers} == {"float32"}

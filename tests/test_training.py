@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import threading
 
+import numpy as np
 import pytest
 
 from cnn_demo.architectures import get_architecture
-from cnn_demo.training import TrainingConfig, TrainingProgress, save_model_atomically, train
+from cnn_demo.training import (
+    TrainingConfig, TrainingProgress, build_for_training, save_model_atomically, train,
+)
 
 SMALL = TrainingConfig(epochs=1, batch_size=32, train_size=320, validation_size=200, seed=0)
 
@@ -78,3 +81,78 @@ def test_saved_model_file_appears_whole_and_leaves_no_temporary_file(tmp_path):
     path = save_model_atomically(model, tmp_path / "baseline.keras")
     assert [p.name for p in tmp_path.iterdir()] == ["baseline.keras"]
     assert path.stat().st_size > 10_000
+
+
+def test_mixed_precision_copy_computes_in_bfloat16_with_the_same_weights():
+    from cnn_demo.training import with_dtype_policy
+
+    model = get_architecture("pooled").build()
+    mixed = with_dtype_policy(model, "mixed_bfloat16")
+    assert {layer.dtype_policy.name for layer in mixed.layers} == {"mixed_bfloat16"}
+    for a, b in zip(model.get_weights(), mixed.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_model_trained_in_bfloat16_is_saved_as_float32_without_loss(mnist, tmp_path):
+    import keras
+
+    config = TrainingConfig(epochs=1, batch_size=32, train_size=320, validation_size=0,
+                            seed=0, precision="mixed_bfloat16")
+    model = build_for_training("pooled", config)
+    train(model, mnist, config)
+    loaded = keras.saving.load_model(save_model_atomically(model, tmp_path / "pooled.keras"))
+    assert {layer.dtype_policy.name for layer in loaded.layers} == {"float32"}
+    for a, b in zip(model.get_weights(), loaded.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_unknown_precision_error_lists_the_allowed_ones():
+    with pytest.raises(ValueError, match="float32, mixed_bfloat16"):
+        TrainingConfig(precision="float16")
+
+
+def test_a_training_nobody_keeps_alive_stops_by_itself(mnist):
+    from cnn_demo.training import TrainingJob
+
+    config = TrainingConfig(epochs=50, batch_size=8, train_size=8000, validation_size=100, seed=0)
+    job = TrainingJob("baseline", config, mnist, abandon_after=0.5).start()
+    job.join(timeout=60)
+    assert not job.running
+    assert job.progress.abandoned and job.progress.snapshot().stopped
+
+
+def test_training_slots_admit_the_limit_and_queue_the_rest_in_order():
+    from cnn_demo.training import TrainingSlots
+
+    slots = TrainingSlots(limit=1)
+    assert slots.acquire("a", cancelled=lambda: False)
+    admitted = []
+    waiters = [threading.Thread(target=lambda h=h: admitted.append(h) if slots.acquire(h, lambda: False) else None)
+               for h in ("b", "c")]
+    waiters[0].start()
+    while slots.place("b") is None:
+        threading.Event().wait(0.01)
+    waiters[1].start()
+    while slots.place("c") is None:
+        threading.Event().wait(0.01)
+    assert (slots.place("b"), slots.place("c")) == (1, 2) and admitted == []
+    slots.release()
+    waiters[0].join(timeout=5)
+    assert admitted == ["b"] and slots.place("c") == 1
+    slots.release()
+    waiters[1].join(timeout=5)
+    assert admitted == ["b", "c"]
+
+
+def test_a_waiting_job_that_is_stopped_leaves_the_line_without_training(mnist):
+    from cnn_demo.training import TrainingJob, TrainingSlots
+
+    slots = TrainingSlots(limit=1)
+    assert slots.acquire("someone else", cancelled=lambda: False)
+    job = TrainingJob("baseline", SMALL, mnist, slots).start()
+    while job.place_in_line is None:
+        threading.Event().wait(0.01)
+    job.stop()
+    job.join(timeout=10)
+    assert not job.running and job.place_in_line is None
+    assert job.progress.snapshot().batches == [] and job.progress.snapshot().stopped

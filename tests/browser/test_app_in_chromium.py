@@ -6,12 +6,10 @@ import re
 
 import pytest
 
-from app_page import (
-    draw, draw_by_touch, layer_names, prediction, reset_canvas, screenshot,
-    select_architecture, wait_for_app_run,
-)
+from app_page import layer_names, screenshot, select_architecture
 from cnn_demo.architectures import ARCHITECTURES
-from strokes import DIGITS, place
+from cnn_demo.browser import draw, draw_by_touch, prediction, reset_canvas, wait_for_app_run
+from cnn_demo.strokes import DIGITS, place
 
 LABELS = [arch.label for arch in ARCHITECTURES.values()]
 # (left, top, size) in canvas pixels: centred, top-left corner, bottom-right, nearly full

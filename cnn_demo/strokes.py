@@ -1,6 +1,6 @@
 """Hand-made pen strokes for digits, in unit coordinates (x right, y down, 0 to 1).
 
-One stroke is one pen-down-to-pen-up polyline. Tests render them with PIL or draw them
+One stroke is one pen-down-to-pen-up polyline. Tests and benchmarks render them with PIL or draw them
 with a real mouse, at any size and position.
 """
 

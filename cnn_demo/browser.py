@@ -1,0 +1,193 @@
+"""Driving a Streamlit app in Debian's Chromium: for the browser tests and the benchmarks.
+
+Playwright for Python is a test-time dependency (requirements-dev.txt); it is imported
+only when a browser is launched.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+RUN_TIMEOUT_MS = 60_000
+SERVER_START_TIMEOUT = 120
+
+Stroke = list[tuple[float, float]]
+
+
+def chromium_path() -> str | None:
+    """$CHROMIUM, else Debian's /usr/bin/chromium, else any chromium on PATH."""
+    for candidate in (os.environ.get("CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium")):
+        if candidate and Path(candidate).exists():
+            return candidate
+    return None
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def is_healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+            return response.read() == b"ok"
+    except OSError:
+        return False
+
+
+@contextmanager
+def streamlit_server(script: Path = ROOT / "app.py") -> Iterator[tuple[str, subprocess.Popen]]:
+    """`streamlit run script` headless on a free localhost port; yields (url, process).
+
+    The server is always stopped on exit; if it fails to start, its log is in the error.
+    """
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = tempfile.TemporaryFile("w+")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(script),
+         "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
+         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+         "--global.developmentMode", "false"],
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
+    )
+    try:
+        deadline = time.monotonic() + SERVER_START_TIMEOUT
+        while not is_healthy(url):
+            if server.poll() is not None or time.monotonic() > deadline:
+                log.seek(0)
+                raise RuntimeError(f"streamlit did not start:\n{log.read()}")
+            time.sleep(0.2)
+        yield url, server
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+
+
+def peak_memory_mb(pid: int) -> float:
+    """The process's peak resident memory (VmHWM), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc status")
+
+
+@contextmanager
+def chromium_browser(executable: str | None = None):
+    from playwright.sync_api import sync_playwright
+
+    executable = executable or chromium_path()
+    if executable is None:
+        raise RuntimeError("no Chromium found (apt-get install chromium, or set CHROMIUM=)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def open_app(browser, url: str, **context_options):
+    """A new browser session on the app, returned once it is ready to draw on."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, **context_options)
+    page = context.new_page()
+    page.goto(url)
+    page.wait_for_selector("[data-testid=stAppViewContainer]", timeout=RUN_TIMEOUT_MS, state="attached")
+    wait_for_app_run(page)
+    page.locator("canvas.upper-canvas").wait_for(timeout=RUN_TIMEOUT_MS)
+    return page
+
+
+def wait_for_app_run(page, settle_ms: int = 300) -> None:
+    """Wait until the script run started by the last interaction has ended.
+
+    The short first wait lets the rerun begin before its end is awaited: right after
+    a click, the app can still report the previous run's notRunning state.
+    """
+    page.wait_for_timeout(settle_ms)
+    page.locator("[data-testid=stApp][data-test-script-state=notRunning]").wait_for(
+        timeout=RUN_TIMEOUT_MS, state="attached")
+    page.locator("[data-testid=stSkeleton]").first.wait_for(timeout=RUN_TIMEOUT_MS, state="detached")
+
+
+def canvas(page):
+    surface = page.locator("canvas.upper-canvas").first
+    surface.scroll_into_view_if_needed()
+    return surface
+
+
+def trace(page, box: dict, stroke: Stroke) -> None:
+    """Put the mouse's pen down and move it along a stroke, without lifting it.
+
+    The mouse-up that follows is what sends the drawing to the app.
+    """
+    page.mouse.move(box["x"] + stroke[0][0], box["y"] + stroke[0][1])
+    page.mouse.down()
+    for x, y in stroke[1:]:
+        page.mouse.move(box["x"] + x, box["y"] + y, steps=2)
+
+
+def draw(page, strokes: list[Stroke]) -> None:
+    """Draw pen strokes (canvas pixels) with the mouse, lifting the pen between strokes."""
+    box = canvas(page).bounding_box()
+    for stroke in strokes:
+        trace(page, box, stroke)
+        page.mouse.up()
+        wait_for_app_run(page)
+
+
+def draw_by_touch(page, strokes: list[Stroke]) -> None:
+    """Draw with a finger: raw touch events through the Chrome DevTools Protocol."""
+    box = canvas(page).bounding_box()
+    cdp = page.context.new_cdp_session(page)
+
+    def touch(kind: str, x: float | None = None, y: float | None = None) -> None:
+        points = [] if x is None else [{"x": box["x"] + x, "y": box["y"] + y}]
+        cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
+
+    for stroke in strokes:
+        touch("touchStart", *stroke[0])
+        for x, y in stroke[1:]:
+            touch("touchMove", x, y)
+        touch("touchEnd")
+        wait_for_app_run(page)
+    cdp.detach()
+
+
+def reset_canvas(page) -> None:
+    canvas(page).hover()
+    page.get_by_label("Reset canvas & history").click()
+    wait_for_app_run(page)
+
+
+def prediction_metric(page):
+    return page.locator("[data-testid=stMetric]").filter(has_text="Prediction")
+
+
+def prediction(page) -> str | None:
+    """The Prediction metric's value, or None when the page shows none."""
+    metric = prediction_metric(page)
+    if metric.count() == 0:
+        return None
+    return metric.locator("[data-testid=stMetricValue]").inner_text().strip()
