@@ -14,7 +14,7 @@ from streamlit_drawable_canvas import st_canvas
 
 from cnn_demo.architectures import ARCHITECTURES
 from cnn_demo.data import load_mnist
-from cnn_demo.inference import Prediction, Predictor
+from cnn_demo.inference import Prediction, Predictor, Scorecard, scorecard
 from cnn_demo.preprocess import CANVAS_OPTIONS, Preprocessed, preprocess
 from cnn_demo.pretrained import Shipped, load_metrics, load_shipped_models
 from cnn_demo.training import TrainingConfig, TrainingJob, TrainingSlots
@@ -80,7 +80,7 @@ def start_training(name: str) -> None:
         return
     state = st.session_state
     config = TrainingConfig(int(state["epochs"]), state["batch_size"], state["learning_rate"],
-                            state["train_size"])
+                            state["train_size"], augment=ARCHITECTURES[name].augment)
     jobs()[name] = TrainingJob(name, config, mnist(), training_slots(), ABANDON_AFTER_SECONDS).start()
     state[f"weights_{name}"] = TRAINED
 
@@ -165,27 +165,115 @@ def show_prediction(prediction: Prediction, label: str, problem: str | None) -> 
 
 
 def show_layers(predictor: Predictor, prediction: Prediction) -> None:
-    st.subheader("Inside the network")
     st.caption("Each convolution or pooling layer's channels as one map each, on one colour scale per "
-               "layer (dark: silent, yellow: the layer's strongest response). Dense layers as bars.")
-    vectors, previous = [], "the input image"
+               "layer (dark: silent, yellow: the layer's strongest response). Dense layers as bars. "
+               "Where paths branch and merge, each layer says which layers feed it.")
+    vectors, previous = [], None
     for layer in predictor.layers:
         act = prediction.activations[layer.name]
         kind = type(layer).__name__
         shape = "×".join(str(d) for d in act.shape)
-        if visuals.is_map(act):
-            st.markdown(f"**{layer.name}** · {kind} · {shape}")
+        sources = visuals.layer_inputs(layer)
+        fed_by = f" · from {' + '.join(sources)}" if previous and sources != [previous] else ""
+        previous = layer.name
+        if kind == "Dropout":
+            st.caption(f"**{layer.name}** · Dropout · passes everything through when reading; "
+                       "while training it silences random units")
+        elif visuals.is_map(act):
+            st.markdown(f"**{layer.name}** · {kind} · {shape}{fed_by}")
             st.image(visuals.activation_grid(act), width="content")
         elif kind == "Flatten":
-            st.caption(f"**{layer.name}** · {previous} laid end to end: {act.size:,} numbers into the dense layers")
+            st.caption(f"**{layer.name}** · {' + '.join(sources)} laid end to end: "
+                       f"{act.size:,} numbers into the dense layers")
         else:
-            vectors.append((layer.name, kind, act))
-        previous = f"{layer.name}'s maps"
-    for col, (name, kind, act) in zip(st.columns(len(vectors)), vectors):
+            vectors.append((f"**{layer.name}** · {kind} · {act.size} units{fed_by}", act))
+    for col, (title, act) in zip(st.columns(len(vectors)), vectors):
         with col:
-            st.markdown(f"**{name}** · {kind} · {act.size} units")
-            index = list("0123456789") if act.size == 10 else [f"{i:02d}" for i in range(act.size)]
+            st.markdown(title)
+            index = list("0123456789") if act.size == 10 else [f"{i:03d}" for i in range(act.size)]
             st.bar_chart(pd.DataFrame({"activation": act}, index=index), height=160, y_label="", x_label="unit")
+
+
+def show_saliency(predictor: Predictor, steps: Preprocessed, prediction: Prediction) -> None:
+    saliency = predictor.saliency(steps.input, prediction.digit)
+    left, right = st.columns(2)
+    left.image(visuals.enlarge(steps.centred, 224), caption="the 28×28 input")
+    right.image(visuals.saliency_overlay(steps.input, saliency),
+                caption=f"where a change would most sway the answer {prediction.digit}")
+    st.caption("SmoothGrad: the gradient of the predicted digit's probability with respect to each input "
+               "pixel, averaged over 16 noisy copies of the drawing. Bright pixels are the ones the "
+               "network's answer depends on most.")
+
+
+def show_all_models(steps: Preprocessed, sessions_models: dict[str, TrainingJob]) -> None:
+    rows = []
+    for name, arch in ARCHITECTURES.items():
+        readers = [("shipped", shipped_predictor(name) if name in shipped_models().models else None)]
+        if name in sessions_models:
+            readers.append(("trained here", sessions_models[name].predictor))
+        for weights, predictor in readers:
+            if predictor is None:
+                rows.append({"Architecture": arch.label, "Weights": weights, "Prediction": "unavailable"})
+                continue
+            answer = predictor(steps.input)
+            rows.append({"Architecture": arch.label, "Weights": weights,
+                         "Prediction": answer.verdict if steps.readable else "?",
+                         "Confidence": answer.confidence})
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", column_config={
+        "Confidence": st.column_config.ProgressColumn("Confidence", format="percent", min_value=0, max_value=1)})
+
+
+def show_filters(model) -> None:
+    found = visuals.first_layer_weights(model)
+    if found is None:
+        st.info("This model has no layer that looks at the image directly.")
+        return
+    name, weights = found
+    st.markdown(f"**{name}** · {weights.shape[-1]} learned {weights.shape[0]}×{weights.shape[1]} filters")
+    st.image(visuals.weight_grid(weights, cell=96 if weights.shape[0] < 10 else 56), width="content")
+    st.caption("Red weights add the pixel's ink to the unit's response, blue ones subtract it. "
+               "A 3×3 filter that is red on one side and blue on the other detects an edge.")
+
+
+@st.cache_resource(show_spinner="Reading the 10,000 test images…")
+def shipped_scorecard(name: str) -> Scorecard:
+    return scorecard(shipped_predictor(name), mnist().test.x, mnist().test.y)
+
+
+def session_scorecard(job: TrainingJob) -> Scorecard:
+    cards = st.session_state.setdefault("scorecards", {})
+    if id(job) not in cards:
+        cards[id(job)] = scorecard(job.predictor, mnist().test.x, mnist().test.y)
+    return cards[id(job)]
+
+
+def show_test_set(card: Scorecard) -> None:
+    st.metric("Test accuracy", f"{card.accuracy:.2%}", help="all 10,000 MNIST test images")
+    left, right = st.columns([1, 1], gap="large")
+    with left:
+        st.markdown("**Confusion matrix** · rows: true digit, columns: what the model read")
+        st.altair_chart(visuals.confusion_chart(card.confusion), width="stretch")
+    with right:
+        shown = card.misclassified[:24]
+        st.markdown(f"**{len(card.misclassified)} misread test digits** · the {len(shown)} it was surest of")
+        test = mnist().test
+        st.image([visuals.enlarge((test.x[i, :, :, 0] * 255).astype(np.uint8), 84) for i in shown],
+                 caption=[f"{test.y[i]} read as {card.predicted[i]}" for i in shown])
+
+
+def show_comparison() -> None:
+    metrics, problem = shipped_metrics()
+    if problem:
+        st.warning(f"Measured figures unavailable: {problem}")
+    st.dataframe(pd.DataFrame(visuals.comparison_rows(metrics)), hide_index=True, width="stretch",
+                 column_config={
+                     "Test accuracy here": st.column_config.NumberColumn(format="percent"),
+                     "Article: test accuracy": st.column_config.NumberColumn(format="percent"),
+                     "Params": st.column_config.NumberColumn(format="localized"),
+                 })
+    st.caption("Here: the shipped weights, trained with `python -m cnn_demo.train` on this project's "
+               "2-core CPU machine, accuracy on all 10,000 test images. Article: its published figures, "
+               "for its three models.")
 
 
 def training_panel(job: TrainingJob, polling: bool) -> None:
@@ -282,10 +370,39 @@ def main() -> None:
                 show_prediction(prediction, label, steps.problem)
         if panel_job is not None:
             training_panel(panel_job, polling)
-        if prediction is not None:
-            show_layers(predictor, prediction)
+        if prediction is None:
+            return
+        # lazy tabs: only the open one is computed on each drawing
+        layers_tab, saliency_tab, all_tab = st.tabs(
+            ["Inside the network", "Where it looked", "All models"], key="drawing_tabs", on_change="rerun")
+        if layers_tab.open:
+            with layers_tab:
+                show_layers(predictor, prediction)
+        if saliency_tab.open:
+            with saliency_tab:
+                show_saliency(predictor, steps, prediction)
+        if all_tab.open:
+            with all_tab:
+                show_all_models(steps, jobs())
 
     live_view()
+
+    st.divider()
+    st.subheader(f"The {label} model")
+    filters_tab, test_tab, compare_tab = st.tabs(
+        ["Learned filters", "Test set", "Compare architectures"], key="model_tabs", on_change="rerun")
+    if predictor is not None and filters_tab.open:
+        with filters_tab:
+            show_filters(predictor.model)
+    if predictor is not None and test_tab.open:
+        with test_tab:
+            if use_trained and job.running:
+                st.info("The test-set report appears when training ends.")
+            else:
+                show_test_set(session_scorecard(job) if use_trained else shipped_scorecard(name))
+    if compare_tab.open:
+        with compare_tab:
+            show_comparison()
 
 
 main()

@@ -50,15 +50,18 @@ def ink_intensity(image: np.ndarray) -> np.ndarray:
     image = np.asarray(image)
     if image.ndim == 2:
         return image.astype(np.uint8)
-    brightness = image[..., :3].max(axis=-1).astype(np.float32)
+    brightness = np.maximum(np.maximum(image[..., 0], image[..., 1]), image[..., 2])
     if image.shape[-1] == 4:
-        brightness *= image[..., 3] / 255.0
-    return np.clip(brightness.round(), 0, 255).astype(np.uint8)
+        alpha = image[..., 3]
+        if not (alpha == 255).all():  # an opaque canvas needs no weighting
+            brightness = ((brightness.astype(np.uint16) * alpha + 127) // 255).astype(np.uint8)
+    return brightness.astype(np.uint8, copy=False)
 
 
 def _ink_box(ink: np.ndarray) -> tuple[int, int, int, int] | None:
-    rows = np.flatnonzero((ink > INK_THRESHOLD).any(axis=1))
-    cols = np.flatnonzero((ink > INK_THRESHOLD).any(axis=0))
+    mask = ink > INK_THRESHOLD
+    rows = np.flatnonzero(mask.any(axis=1))
+    cols = np.flatnonzero(mask.any(axis=0))
     if rows.size == 0:
         return None
     return rows[0], rows[-1] + 1, cols[0], cols[-1] + 1

@@ -41,6 +41,7 @@ def train_and_ship(name: str, config: TrainingConfig, out_dir: Path = PRETRAINED
         "learning_rate": config.learning_rate,
         "train_size": config.train_size,
         "precision": config.precision,
+        "augmented": config.augment,
         "params": model.count_params(),
         "date": datetime.date.today().isoformat(),
         "tensorflow": tf.__version__,
@@ -56,7 +57,7 @@ def train_and_ship(name: str, config: TrainingConfig, out_dir: Path = PRETRAINED
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--arch", default="all", choices=[*ARCHITECTURES, "all"])
-    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--epochs", type=int, help="default: the architecture's own (10 for the article's)")
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--learning-rate", type=float, default=1e-3)
     parser.add_argument("--train-size", type=int, default=60_000)
@@ -65,11 +66,13 @@ def main(argv: list[str] | None = None) -> None:
                         help="compute precision while training (default: bfloat16 where the CPU has it)")
     parser.add_argument("--out-dir", type=Path, default=PRETRAINED_DIR)
     args = parser.parse_args(argv)
-    config = TrainingConfig(args.epochs, args.batch_size, args.learning_rate,
-                            args.train_size, seed=args.seed, precision=args.precision)
     names = list(ARCHITECTURES) if args.arch == "all" else [args.arch]
     for name in names:
-        print(f"== {name}")
+        arch = ARCHITECTURES[name]
+        config = TrainingConfig(args.epochs or arch.epochs, args.batch_size, args.learning_rate,
+                                args.train_size, seed=args.seed, precision=args.precision,
+                                augment=arch.augment)
+        print(f"== {name}" + (" (with augmentation)" if arch.augment else ""))
         row = train_and_ship(name, config, args.out_dir)
         print(f"{name}: test accuracy {row['test_accuracy']:.4f}, "
               f"{row['seconds_per_epoch']:.1f} s/epoch, {row['params']:,} params")

@@ -42,6 +42,18 @@ def grid_shape(channels: int) -> tuple[int, int]:
     return math.ceil(channels / columns), columns
 
 
+def _tile(coloured: np.ndarray, cell: int, gap: int) -> np.ndarray:
+    """(H, W, N, 3) coloured maps -> one RGB grid image, each map enlarged to `cell` pixels."""
+    n = coloured.shape[2]
+    rows, columns = grid_shape(n)
+    grid = np.full((rows * (cell + gap) - gap, columns * (cell + gap) - gap, 3), GAP_COLOUR, np.uint8)
+    for i in range(n):
+        r, k = divmod(i, columns)
+        tile = Image.fromarray(coloured[:, :, i]).resize((cell, cell), Image.Resampling.NEAREST)
+        grid[r * (cell + gap): r * (cell + gap) + cell, k * (cell + gap): k * (cell + gap) + cell] = tile
+    return grid
+
+
 def activation_grid(maps: np.ndarray, cell: int = 56, gap: int = 2,
                     vmax: float | None = None) -> np.ndarray:
     """Tile an (H, W, C) activation into one RGB image, a cell per channel.
@@ -49,15 +61,7 @@ def activation_grid(maps: np.ndarray, cell: int = 56, gap: int = 2,
     All channels share one scale (the layer's maximum unless `vmax` is given), so a bright
     map is a strongly active one, not merely the brightest of a dim channel.
     """
-    h, w, channels = maps.shape
-    rows, columns = grid_shape(channels)
-    coloured = colourise(np.maximum(maps, 0), vmax)
-    grid = np.full((rows * (cell + gap) - gap, columns * (cell + gap) - gap, 3), GAP_COLOUR, np.uint8)
-    for c in range(channels):
-        r, k = divmod(c, columns)
-        tile = Image.fromarray(coloured[:, :, c]).resize((cell, cell), Image.Resampling.NEAREST)
-        grid[r * (cell + gap): r * (cell + gap) + cell, k * (cell + gap): k * (cell + gap) + cell] = tile
-    return grid
+    return _tile(colourise(np.maximum(maps, 0), vmax), cell, gap)
 
 
 def enlarge(image: np.ndarray, size: int = 112) -> np.ndarray:
@@ -126,3 +130,89 @@ def curves_chart(rows: list[dict], metric: str, epochs: int) -> "altair.Chart":
     )
     return (base.mark_line() + base.mark_point(filled=True, size=60).transform_filter(
         alt.datum.split == "validation")).properties(height=200)
+
+
+def layer_inputs(layer) -> list[str]:
+    """Names of the layers feeding `layer`: one for a chain, several where branches merge."""
+    import keras
+
+    if isinstance(layer, keras.layers.InputLayer):
+        return []
+    return [t._keras_history.operation.name for t in keras.tree.flatten(layer.input)]
+
+
+def diverging(values: np.ndarray) -> np.ndarray:
+    """Signed values to RGB: blue negative, white zero, red positive, symmetric scale."""
+    limit = float(np.abs(values).max()) or 1.0
+    t = np.clip(values / limit, -1, 1)[..., np.newaxis]
+    white, red, blue = np.array([255, 255, 255.0]), np.array([178, 24, 43.0]), np.array([33, 102, 172.0])
+    rgb = np.where(t >= 0, white + t * (red - white), white - t * (blue - white))
+    return rgb.round().astype(np.uint8)
+
+
+def first_layer_weights(model: "keras.Model") -> tuple[str, np.ndarray] | None:
+    """(layer name, (H, W, N) weights) of the first layer that looks at the image directly.
+
+    For a convolution: its N kernels. For a dense layer on the flattened image: each
+    unit's 784 weights as a 28x28 picture of what the unit looks for.
+    """
+    import keras
+
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.Conv2D) and layer.kernel.shape[2] == 1:
+            return layer.name, np.asarray(layer.kernel, dtype=np.float32)[:, :, 0, :]
+        if isinstance(layer, keras.layers.Dense):
+            kernel = np.asarray(layer.kernel, dtype=np.float32)
+            if kernel.shape[0] == 28 * 28:
+                return layer.name, kernel.reshape(28, 28, -1)
+            return None
+    return None
+
+
+def weight_grid(weights: np.ndarray, cell: int = 48, gap: int = 2) -> np.ndarray:
+    """Tile (H, W, N) signed weights into one RGB image, diverging colours, one shared scale."""
+    return _tile(diverging(weights), cell, gap)
+
+
+def saliency_overlay(image: np.ndarray, saliency: np.ndarray, size: int = 224) -> np.ndarray:
+    """The 28x28 input in grey with the saliency laid over it in viridis, enlarged."""
+    grey = np.repeat(np.asarray(image, np.float32).reshape(28, 28, 1) * 255, 3, axis=-1)
+    heat = colourise(saliency, 1.0).astype(np.float32)
+    alpha = 0.35 + 0.65 * saliency[..., np.newaxis]
+    blended = (alpha * heat + (1 - alpha) * grey * 0.6).round().astype(np.uint8)
+    return np.asarray(Image.fromarray(blended).resize((size, size), Image.Resampling.NEAREST))
+
+
+def confusion_chart(confusion: np.ndarray) -> "altair.Chart":
+    """Counts of true digit (rows) against predicted digit (columns), mistakes highlighted."""
+    import altair as alt
+
+    values = [{"true": t, "predicted": p, "count": int(confusion[t, p]), "correct": t == p}
+              for t in range(10) for p in range(10)]
+    base = alt.Chart(alt.Data(values=values)).encode(
+        x=alt.X("predicted:O", title="predicted digit"), y=alt.Y("true:O", title="true digit"))
+    cells = base.mark_rect().encode(color=alt.condition(
+        "datum.correct", alt.value("#e8f0e8"),
+        alt.Color("count:Q", scale=alt.Scale(scheme="orangered", type="symlog"), legend=None)))
+    text = base.mark_text(fontSize=11).encode(
+        text=alt.condition("datum.count > 0", "count:Q", alt.value("")))
+    return (cells + text).properties(height=360)
+
+
+def comparison_rows(metrics: dict[str, dict]) -> list[dict]:
+    """One row per registry architecture: measured here beside the article's published figures."""
+    from cnn_demo.architectures import ARCHITECTURES
+
+    rows = []
+    for name, arch in ARCHITECTURES.items():
+        row = metrics.get(name, {})
+        rows.append({
+            "Architecture": arch.label,
+            "Params": row.get("params"),
+            "Epochs": row.get("epochs"),
+            "Seconds per epoch here": row.get("seconds_per_epoch"),
+            "Test accuracy here": row.get("test_accuracy"),
+            "Article: seconds per epoch": arch.article_seconds_per_epoch,
+            "Article: test accuracy": arch.article_accuracy,
+        })
+    return rows

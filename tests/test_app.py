@@ -6,6 +6,7 @@ returning a known image: the rest of the page runs for real.
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
@@ -192,3 +193,70 @@ def test_a_dot_shows_a_question_mark_and_why_instead_of_a_digit(app, drawing):
     app.run()
     assert prediction(app) == "?"
     assert any("Too small to read" in c.value for c in app.caption)
+
+
+def open_tab(at: AppTest, tabs_key: str, label: str) -> AppTest:
+    """Select a lazy tab the way a click would: through its keyed state, then rerun."""
+    at.session_state[tabs_key] = label
+    return at.run()
+
+
+def test_where_it_looked_shows_the_input_beside_its_saliency(app, drawing):
+    drawing.image = render(place(DIGITS[7], 45, 40, 190))
+    app.radio(key="architecture").set_value("pooled").run()
+    open_tab(app, "drawing_tabs", "Where it looked")
+    assert not app.exception
+    captions = [c for img in app.get("imgs") for c in (getattr(img, "proto", None) and
+                [i.caption for i in img.proto.imgs] or [])]
+    assert "where a change would most sway the answer 7" in captions
+    assert any("SmoothGrad" in c.value for c in app.caption)
+
+
+def test_all_models_reads_the_drawing_with_every_architecture(app, drawing):
+    drawing.image = render(place(DIGITS[3], 45, 40, 190))
+    app.run()
+    open_tab(app, "drawing_tabs", "All models")
+    assert not app.exception
+    table = app.dataframe[-1].value
+    assert list(table["Architecture"]) == [a.label for a in ARCHITECTURES.values()]
+    assert (table["Prediction"] == "3").all()
+
+
+def test_branching_layers_say_which_layers_feed_them(app, drawing):
+    drawing.image = render(place(DIGITS[3], 45, 40, 190))
+    app.radio(key="architecture").set_value("inception").run()
+    headings = [md.value for md in app.markdown]
+    assert not app.exception
+    assert any(h.startswith("**inception_1_join** · Concatenate") and
+               "from inception_1_1x1 + inception_1_3x3 + inception_1_5x5 + inception_1_pool_proj" in h
+               for h in headings)
+
+
+def test_learned_filters_show_the_first_convolutions_kernels(app):
+    app.radio(key="architecture").set_value("pooled").run()
+    assert not app.exception
+    assert any(md.value == "**conv_1** · 64 learned 3×3 filters" for md in app.markdown)
+
+
+def test_baseline_filters_are_its_dense_units_as_28x28_pictures(app):
+    assert any(md.value == "**dense_1** · 32 learned 28×28 filters" for md in app.markdown)
+
+
+def test_test_set_view_shows_accuracy_confusion_matrix_and_misread_digits(app):
+    app.radio(key="architecture").set_value("pooled").run()
+    open_tab(app, "model_tabs", "Test set")
+    assert not app.exception
+    metrics = {m.label: m.value for m in app.metric}
+    shipped = json.loads((Path(APP).parent / "pretrained" / "metrics.json").read_text())["pooled"]
+    assert metrics["Test accuracy"] == f"{shipped['test_accuracy']:.2%}"
+    assert any("misread test digits" in md.value for md in app.markdown)
+    assert len(app.get("vega_lite_chart")) >= 1
+
+
+def test_comparison_table_lists_every_architecture_beside_the_articles_figures(app):
+    open_tab(app, "model_tabs", "Compare architectures")
+    assert not app.exception
+    table = app.dataframe[-1].value
+    assert list(table["Architecture"]) == [a.label for a in ARCHITECTURES.values()]
+    assert table.set_index("Architecture").loc["Pooled", "Article: test accuracy"] == 0.9838
+    assert table["Test accuracy here"].notna().all()

@@ -1,0 +1,25 @@
+"""Every view of the app opens in Chromium, for a branching model, without an error."""
+
+from __future__ import annotations
+
+from app_page import assert_no_exception, screenshot, select_architecture
+from cnn_demo.browser import draw, wait_for_app_run
+from cnn_demo.strokes import DIGITS, place
+
+DRAWING_VIEWS = ["Inside the network", "Where it looked", "All models"]
+MODEL_VIEWS = ["Learned filters", "Test set", "Compare architectures"]
+
+
+def test_each_view_opens_without_errors(page):
+    select_architecture(page, "Residual")
+    draw(page, place(DIGITS[6], 45, 40, 190))
+    for view in DRAWING_VIEWS + MODEL_VIEWS:
+        page.get_by_role("tab", name=view).click()
+        wait_for_app_run(page)
+        assert page.get_by_role("tab", name=view).get_attribute("aria-selected") == "true"
+        assert_no_exception(page)
+        screenshot(page, "view_" + view.lower().replace(" ", "_"))
+    assert page.get_by_text("misread test digits").count() == 0  # the test-set tab is closed now
+    page.get_by_role("tab", name="Test set").click()
+    wait_for_app_run(page)
+    page.get_by_text("misread test digits").wait_for()
