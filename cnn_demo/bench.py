@@ -1,7 +1,8 @@
 """Benchmarks: each of the project's paths beside the obvious alternative, in one run.
 
-    python -m cnn_demo.bench            # full: about ten minutes on 2 cores
-    python -m cnn_demo.bench --quick    # a short version, for the tests
+    python -m cnn_demo.bench                                  # every architecture
+    python -m cnn_demo.bench --arch baseline conv pooled      # the article's three: ~11 min here
+    python -m cnn_demo.bench --quick                          # a short version, for the tests
 
 Prints one table and writes it as JSON (bench/results/bench.json by default). Speeds are
 compared as ratios measured in the same run, alternating the two sides, because single
@@ -34,11 +35,12 @@ class Settings:
     epochs: int  # training: epochs per run
     train_size: int
     rounds: int  # training: alternating pairs of runs per architecture
+    validation_size: int  # test images evaluated after each epoch, on both paths
     e2e_samples: int  # end to end: digits drawn on each page
 
 
-FULL = Settings(drawings=300, epochs=3, train_size=60_000, rounds=2, e2e_samples=20)
-QUICK = Settings(drawings=20, epochs=1, train_size=1_000, rounds=1, e2e_samples=3)
+FULL = Settings(drawings=300, epochs=3, train_size=60_000, rounds=2, validation_size=10_000, e2e_samples=20)
+QUICK = Settings(drawings=20, epochs=1, train_size=1_000, rounds=1, validation_size=1_000, e2e_samples=3)
 
 
 def p50_p95(samples_ms: list[float]) -> tuple[float, float]:
@@ -56,14 +58,14 @@ def canvas_drawings(n: int) -> list[np.ndarray]:
             for d in digits]
 
 
-def bench_inference(drawings: list[np.ndarray]) -> list[dict]:
+def bench_inference(names: list[str], drawings: list[np.ndarray]) -> list[dict]:
     """Preprocessing + one forward pass with every activation, beside model.predict alone."""
     from cnn_demo.inference import Predictor
     from cnn_demo.preprocess import preprocess
     from cnn_demo.pretrained import load_model
 
     rows = []
-    for name in ARCHITECTURES:
+    for name in names:
         model = load_model(name)
         predictor = Predictor(model)
         x = preprocess(drawings[0]).input
@@ -92,36 +94,39 @@ def _plain_fit(name: str, settings: Settings, seed: int) -> tuple[float, float]:
 
     mnist = load_mnist()
     x, y = np.array(mnist.train.x[: settings.train_size]), mnist.train.y[: settings.train_size]
-    y_test = keras.utils.to_categorical(mnist.test.y, 10)
+    x_val = mnist.test.x[: settings.validation_size]
+    y_val = keras.utils.to_categorical(mnist.test.y[: settings.validation_size], 10)
     keras.utils.set_random_seed(seed)
     model = ARCHITECTURES[name].build()
     model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
     start = time.perf_counter()
     model.fit(x, keras.utils.to_categorical(y, 10), batch_size=ARTICLE_BATCH_SIZE, epochs=settings.epochs,
-              validation_data=(mnist.test.x, y_test), verbose=0)
+              validation_data=(x_val, y_val), verbose=0)
     seconds = time.perf_counter() - start
-    return seconds, model.evaluate(mnist.test.x, y_test, batch_size=1000, verbose=0)[1]
+    return seconds, model.evaluate(x_val, y_val, batch_size=1000, verbose=0)[1]
 
 
 def _project_fit(name: str, settings: Settings, seed: int) -> tuple[float, float]:
     """The project's path: cnn_demo.training.train, as the CLI and the app use it."""
-    from cnn_demo.data import load_mnist
+    from cnn_demo.data import Split, load_mnist
     from cnn_demo.training import TrainingConfig, build_for_training, evaluate, train
 
-    config = TrainingConfig(settings.epochs, ARTICLE_BATCH_SIZE, train_size=settings.train_size, seed=seed)
+    config = TrainingConfig(settings.epochs, ARTICLE_BATCH_SIZE, train_size=settings.train_size,
+                            validation_size=settings.validation_size, seed=seed)
     model = build_for_training(name, config)
     start = time.perf_counter()
     train(model, load_mnist(), config)
     seconds = time.perf_counter() - start
-    return seconds, evaluate(model, load_mnist().test)[1]
+    test = load_mnist().test
+    return seconds, evaluate(model, Split(test.x[: settings.validation_size], test.y[: settings.validation_size]))[1]
 
 
-def bench_training(settings: Settings) -> list[dict]:
+def bench_training(names: list[str], settings: Settings) -> list[dict]:
     """Seconds per epoch (validation included, tracing included) and test accuracy, both paths."""
     from cnn_demo.training import DEFAULT_PRECISION
 
     rows = []
-    for name in ARCHITECTURES:
+    for name in names:
         runs: dict[str, list[tuple[float, float]]] = {"plain": [], "ours": []}
         for seed in range(settings.rounds):
             order = ["plain", "ours"] if seed % 2 == 0 else ["ours", "plain"]
@@ -228,12 +233,14 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a short version, for the tests")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--arch", nargs="+", choices=list(ARCHITECTURES), default=list(ARCHITECTURES),
+                        help="architectures for the inference and training sections (default: all)")
     args = parser.parse_args(argv)
     settings = QUICK if args.quick else FULL
     results: dict = {"mode": "quick" if args.quick else "full", "settings": asdict(settings),
                      "machine": machine(), "date": time.strftime("%Y-%m-%d")}
-    results["inference"] = bench_inference(canvas_drawings(settings.drawings))
-    results["training"] = bench_training(settings)
+    results["inference"] = bench_inference(args.arch, canvas_drawings(settings.drawings))
+    results["training"] = bench_training(args.arch, settings)
     from cnn_demo.browser import chromium_path
 
     if chromium_path() is None:

@@ -10,6 +10,8 @@ import os
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
@@ -352,41 +354,37 @@ def evaluate(model: "keras.Model", split: Split) -> tuple[float, float]:
     return float(loss), float(accuracy)
 
 
-def save_model_atomically(model: "keras.Model", path: str | Path) -> Path:
-    """Write the model as float32 to a .keras file beside its target, then rename.
+@contextmanager
+def atomic_write(path: str | Path) -> Iterator[Path]:
+    """A temporary path beside `path`; when the block succeeds, one rename puts it in place.
 
-    Readers never see half a file, and the file infers in float32 on any CPU.
+    Readers see the old file or the new one, never half of one; a failed write leaves nothing.
     """
-    model = as_float32(model)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".keras")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
     os.close(fd)
     try:
-        model.save(tmp)
+        yield Path(tmp)
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
-    return path
+
+
+def save_model_atomically(model: "keras.Model", path: str | Path) -> Path:
+    """Write the model as float32 to a .keras file atomically: it infers in float32 on any CPU."""
+    model = as_float32(model)
+    with atomic_write(path) as tmp:
+        model.save(tmp)
+    return Path(path)
 
 
 def write_json_atomically(data: dict, path: str | Path) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".json")
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(data, f, indent=2, sort_keys=True)
-            f.write("\n")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-    return path
-
+    with atomic_write(path) as tmp:
+        tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    return Path(path)
 
 
 class TrainingSlots:

@@ -42,6 +42,15 @@ def app(drawing) -> AppTest:
     return at
 
 
+def image_captions(at: AppTest) -> list[str]:
+    return [image.caption for element in at.get("image") for image in element.proto.imgs]
+
+
+def table_with(at: AppTest, column: str):
+    """The first dataframe on the page that has `column`."""
+    return next(df.value for df in at.dataframe if column in df.value.columns)
+
+
 def prediction(at: AppTest) -> str | None:
     metrics = [m for m in at.metric if m.label == "Prediction"]
     return metrics[0].value if metrics else None
@@ -74,7 +83,7 @@ def test_architecture_switch_changes_the_layers_shown(app, drawing):
 
 def test_model_summary_lists_every_layer_with_its_parameters(app):
     app.radio(key="architecture").set_value("conv").run()
-    table = app.dataframe[0].value
+    table = table_with(app, "Layer")
     assert list(table["Layer"]) == ["conv_1", "conv_2", "flatten", "dense_1", "dense_2", "softmax"]
     assert table["Params"].sum() == 823_338
 
@@ -206,9 +215,7 @@ def test_where_it_looked_shows_the_input_beside_its_saliency(app, drawing):
     app.radio(key="architecture").set_value("pooled").run()
     open_tab(app, "drawing_tabs", "Where it looked")
     assert not app.exception
-    captions = [c for img in app.get("imgs") for c in (getattr(img, "proto", None) and
-                [i.caption for i in img.proto.imgs] or [])]
-    assert "where a change would most sway the answer 7" in captions
+    assert "where a change would most sway the answer 7" in image_captions(app)
     assert any("SmoothGrad" in c.value for c in app.caption)
 
 
@@ -217,7 +224,7 @@ def test_all_models_reads_the_drawing_with_every_architecture(app, drawing):
     app.run()
     open_tab(app, "drawing_tabs", "All models")
     assert not app.exception
-    table = app.dataframe[-1].value
+    table = table_with(app, "Prediction")
     assert list(table["Architecture"]) == [a.label for a in ARCHITECTURES.values()]
     assert (table["Prediction"] == "3").all()
 
@@ -256,7 +263,17 @@ def test_test_set_view_shows_accuracy_confusion_matrix_and_misread_digits(app):
 def test_comparison_table_lists_every_architecture_beside_the_articles_figures(app):
     open_tab(app, "model_tabs", "Compare architectures")
     assert not app.exception
-    table = app.dataframe[-1].value
+    table = table_with(app, "Article: test accuracy")
     assert list(table["Architecture"]) == [a.label for a in ARCHITECTURES.values()]
     assert table.set_index("Architecture").loc["Pooled", "Article: test accuracy"] == 0.9838
     assert table["Test accuracy here"].notna().all()
+
+
+def test_the_app_stops_streamlit_clearing_the_keras_session_after_each_run(app, monkeypatch):
+    import keras
+    from streamlit.runtime.scriptrunner import script_runner
+
+    cleared = []
+    monkeypatch.setattr(keras.backend, "clear_session", lambda *a, **k: cleared.append(True))
+    script_runner._clean_problem_modules()
+    assert cleared == []

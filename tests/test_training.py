@@ -156,3 +156,15 @@ def test_a_waiting_job_that_is_stopped_leaves_the_line_without_training(mnist):
     job.join(timeout=10)
     assert not job.running and job.place_in_line is None
     assert job.progress.snapshot().batches == [] and job.progress.snapshot().stopped
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_temporary_one(tmp_path):
+    from cnn_demo.training import atomic_write, write_json_atomically
+
+    target = write_json_atomically({"kept": True}, tmp_path / "metrics.json")
+    with pytest.raises(RuntimeError):
+        with atomic_write(target) as tmp:
+            tmp.write_text("{ half")
+            raise RuntimeError("disk full")
+    assert [p.name for p in tmp_path.iterdir()] == ["metrics.json"]
+    assert target.read_text() == '{\n  "kept": true\n}\n'
