@@ -24,6 +24,7 @@ POLL_SECONDS = 1.0
 ABANDON_AFTER_SECONDS = 30  # a training whose page has not polled for this long was closed
 SHIPPED, TRAINED = "shipped", "trained"
 
+
 def keep_keras_state_between_runs() -> None:
     """Stop Streamlit from calling keras.backend.clear_session() after every script run.
 
@@ -94,7 +95,8 @@ def start_training(name: str) -> None:
         return
     state = st.session_state
     config = TrainingConfig(int(state["epochs"]), state["batch_size"], state["learning_rate"],
-                            state["train_size"], augment=ARCHITECTURES[name].augment)
+                            state["train_size"], augment=ARCHITECTURES[name].augment,
+                            decay=ARCHITECTURES[name].decay)
     jobs()[name] = TrainingJob(name, config, mnist(), training_slots(), ABANDON_AFTER_SECONDS).start()
     state[f"weights_{name}"] = TRAINED
 
@@ -271,7 +273,7 @@ def show_test_set(card: Scorecard) -> None:
         shown = card.misclassified[:24]
         st.markdown(f"**{len(card.misclassified)} misread test digits** · the {len(shown)} it was surest of")
         test = mnist().test
-        st.image([visuals.enlarge((test.x[i, :, :, 0] * 255).astype(np.uint8), 84) for i in shown],
+        st.image([visuals.enlarge(visuals.to_grey(test.x[i]), 84) for i in shown],
                  caption=[f"{test.y[i]} read as {card.predicted[i]}" for i in shown])
 
 

@@ -24,6 +24,7 @@ class Architecture:
     article_accuracy: float | None = None  # the tutorial's published test accuracy
     article_seconds_per_epoch: float | None = None
     augment: bool = False  # train on shifted, rotated, rescaled, re-inked copies
+    decay: bool = False  # let the learning rate fall along a cosine to 1% by the last batch
     epochs: int = 10  # what the shipped weights were trained for
 
 
@@ -246,7 +247,7 @@ ARCHITECTURES: dict[str, Architecture] = {
         Architecture(
             "residual", "Residual", build_residual,
             "Blocks that add their input to their output, so each learns a correction.",
-            augment=True, epochs=15,
+            augment=True, decay=True, epochs=15,
         ),
     ]
 }

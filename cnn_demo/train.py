@@ -42,6 +42,7 @@ def train_and_ship(name: str, config: TrainingConfig, out_dir: Path = PRETRAINED
         "train_size": config.train_size,
         "precision": config.precision,
         "augmented": config.augment,
+        "cosine_decay": config.decay,
         "params": model.count_params(),
         "date": datetime.date.today().isoformat(),
         "tensorflow": tf.__version__,
@@ -71,7 +72,7 @@ def main(argv: list[str] | None = None) -> None:
         arch = ARCHITECTURES[name]
         config = TrainingConfig(args.epochs or arch.epochs, args.batch_size, args.learning_rate,
                                 args.train_size, seed=args.seed, precision=args.precision,
-                                augment=arch.augment)
+                                augment=arch.augment, decay=arch.decay)
         print(f"== {name}" + (" (with augmentation)" if arch.augment else ""))
         row = train_and_ship(name, config, args.out_dir)
         print(f"{name}: test accuracy {row['test_accuracy']:.4f}, "

@@ -53,6 +53,7 @@ class TrainingConfig:
     seed: int | None = None
     precision: str = DEFAULT_PRECISION  # "float32" or "mixed_bfloat16"
     augment: bool = False  # train on randomly shifted, rotated, rescaled, re-inked copies
+    decay: bool = False  # learning rate falls along a cosine to 1% of its start by the end
 
     def __post_init__(self) -> None:
         if not 1 <= self.train_size <= 60_000:
@@ -267,10 +268,16 @@ def build_for_training(architecture: str, config: "TrainingConfig") -> "keras.Mo
     return model if config.precision == "float32" else with_dtype_policy(model, config.precision)
 
 
-def compile_model(model: "keras.Model", learning_rate: float = 1e-3) -> "keras.Model":
-    """Adam with categorical cross-entropy on integer labels, as the tutorial."""
+def compile_model(model: "keras.Model", learning_rate: float = 1e-3,
+                  decay_steps: int | None = None) -> "keras.Model":
+    """Adam with categorical cross-entropy on integer labels, as the tutorial.
+
+    With `decay_steps`, the rate falls along a cosine to 1% of its start over that many batches.
+    """
     import keras
 
+    if decay_steps:
+        learning_rate = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps, alpha=0.01)
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate),
         loss="sparse_categorical_crossentropy",
@@ -299,7 +306,8 @@ def train(
         progress, batches_per_epoch, config.batch_size,
         validation if config.validation_size > 0 else None,
     )
-    compile_model(model, config.learning_rate)
+    compile_model(model, config.learning_rate,
+                  decay_steps=config.epochs * batches_per_epoch if config.decay else None)
     if config.augment:
         inputs = dict(x=augmented_batches(x, y, config.batch_size, config.seed))
     else:

@@ -64,6 +64,11 @@ def activation_grid(maps: np.ndarray, cell: int = 56, gap: int = 2,
     return _tile(colourise(np.maximum(maps, 0), vmax), cell, gap)
 
 
+def to_grey(image: np.ndarray) -> np.ndarray:
+    """A model input (28, 28, 1) in [0, 1] as a (28, 28) uint8 picture."""
+    return (np.asarray(image).reshape(image.shape[0], image.shape[1]) * 255).round().astype(np.uint8)
+
+
 def enlarge(image: np.ndarray, size: int = 112) -> np.ndarray:
     """Upscale a small greyscale image with hard pixel edges, so each pixel stays visible."""
     image = np.asarray(image, dtype=np.uint8)

@@ -84,3 +84,17 @@ def test_corrupt_metrics_file_gives_no_rows_and_says_why(tmp_path):
 def test_shipped_models_compute_in_float32(shipped_models):
     for model in shipped_models.models.values():
         assert {layer.dtype_policy.name for layer in model.layers} == {"float32"}
+
+
+@pytest.mark.parametrize("name", ARCHITECTURES)
+def test_shipped_model_meets_its_recorded_accuracy_on_a_2000_image_test_sample(name, shipped_models, mnist):
+    sample = np.random.default_rng(1).choice(len(mnist.test.x), 2000, replace=False)
+    predicted = Predictor(shipped_models.models[name]).probabilities(mnist.test.x[sample]).argmax(axis=1)
+    recorded = load_metrics()[0][name]["test_accuracy"]
+    # two standard errors of a 2,000-image sample at these accuracies is under 0.7 points
+    assert (predicted == mnist.test.y[sample]).mean() >= recorded - 0.007
+
+
+def test_the_best_architecture_reads_at_least_99_4_percent_of_the_test_set():
+    metrics = load_metrics()[0]
+    assert max(metrics[name]["test_accuracy"] for name in ARCHITECTURES) >= 0.994

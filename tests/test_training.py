@@ -168,3 +168,11 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary_one(tmp_path):
             raise RuntimeError("disk full")
     assert [p.name for p in tmp_path.iterdir()] == ["metrics.json"]
     assert target.read_text() == '{\n  "kept": true\n}\n'
+
+
+def test_cosine_decay_lowers_the_learning_rate_to_one_percent_by_the_last_batch(mnist):
+    config = TrainingConfig(epochs=2, batch_size=32, train_size=320, validation_size=0, seed=0, decay=True)
+    model = get_architecture("baseline").build()
+    train(model, mnist, config)
+    assert int(model.optimizer.iterations) == 20
+    assert float(model.optimizer.learning_rate) == pytest.approx(1e-5, rel=0.01)

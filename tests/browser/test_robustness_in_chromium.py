@@ -35,7 +35,7 @@ def test_bad_drawings_get_a_question_mark_or_an_answer_and_never_an_error(page):
 def test_five_sessions_drawing_at_once_while_a_sixth_trains_each_read_their_own_digit(browser, app_url):
     trainer = open_app(browser, app_url)
     select_architecture(trainer, "Conv")
-    trainer.get_by_label("Epochs").fill("1")
+    trainer.get_by_label("Epochs").fill("5")  # far longer than the drawing below takes
     trainer.get_by_label("Epochs").press("Enter")
     images = trainer.locator("input[type=range][aria-label='Training images']")
     images.focus()
@@ -51,6 +51,7 @@ def test_five_sessions_drawing_at_once_while_a_sixth_trains_each_read_their_own_
         trace(page, canvas(page).bounding_box(), place(DIGITS[digit], 45, 40, 190)[0])
     for page in drawers:
         page.mouse.up()
+    stop = trainer.get_by_role("button", name="Stop training Conv")
     try:
         for page, digit in zip(drawers, digits):
             wait_for_app_run(page)
@@ -60,8 +61,9 @@ def test_five_sessions_drawing_at_once_while_a_sixth_trains_each_read_their_own_
             assert_no_exception(page)
         assert trainer.get_by_role("heading", name="Training Conv").is_visible()
         assert trainer.get_by_text("Weights", exact=True).is_visible()
+        assert stop.is_visible()  # still training after all five were read
     finally:
-        trainer.get_by_role("button", name="Stop training Conv").click()
+        stop.click()
         wait_for_app_run(trainer)
         assert_no_exception(trainer)
         for page in [trainer, *drawers]:
