@@ -174,7 +174,7 @@ def first_layer_weights(model: "keras.Model") -> tuple[str, np.ndarray] | None:
     return None
 
 
-def weight_grid(weights: np.ndarray, cell: int = 48, gap: int = 2) -> np.ndarray:
+def weight_grid(weights: np.ndarray, cell: int = 48, gap: int = 8) -> np.ndarray:
     """Tile (H, W, N) signed weights into one RGB image, diverging colours, one shared scale."""
     return _tile(diverging(weights), cell, gap)
 
