@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
@@ -170,10 +170,7 @@ class TrainingProgress:
     def snapshot(self) -> ProgressSnapshot:
         with self._lock:
             s = self._snapshot
-            return ProgressSnapshot(
-                s.epochs, list(s.batches), list(s.epoch_ends),
-                s.started_at, s.finished, s.stopped, s.error,
-            )
+            return replace(s, batches=list(s.batches), epoch_ends=list(s.epoch_ends))
 
 
 def _progress_callback_class():
@@ -489,8 +486,8 @@ class TrainingJob:
             self.result = train(self.model, self._data, self.config, self.progress)
             if not self.result.stopped:
                 self.test_loss, self.test_accuracy = evaluate(self.model, self._data.test)
-        except Exception:  # noqa: BLE001 -- recorded in progress.error for the page to show
-            pass
+        except Exception as exc:  # noqa: BLE001 -- recorded for the page to show
+            self.progress.finish(error=f"{type(exc).__name__}: {exc}")
         finally:
             if self.slots is not None:
                 self.slots.release()
