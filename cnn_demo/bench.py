@@ -52,10 +52,10 @@ def canvas_drawings(n: int) -> list[np.ndarray]:
     from PIL import Image
 
     from cnn_demo.data import load_mnist
+    from cnn_demo.visuals import to_grey
 
-    digits = (load_mnist().test.x[:n, :, :, 0] * 255).astype(np.uint8)
-    return [np.asarray(Image.fromarray(d).resize((280, 280), Image.Resampling.BILINEAR).convert("RGBA"))
-            for d in digits]
+    return [np.asarray(Image.fromarray(to_grey(x)).resize((280, 280), Image.Resampling.BILINEAR).convert("RGBA"))
+            for x in load_mnist().test.x[:n]]
 
 
 def bench_inference(names: list[str], drawings: list[np.ndarray]) -> list[dict]:
@@ -151,7 +151,9 @@ def bench_training(names: list[str], settings: Settings) -> list[dict]:
 def bench_app() -> dict:
     """Seconds from `streamlit run app.py` to a page ready to draw on; the server's peak memory
     once every shipped model has read a drawing."""
-    from cnn_demo.browser import chromium_browser, draw, open_app, peak_memory_mb, streamlit_server
+    from cnn_demo.browser import (
+        chromium_browser, draw, open_app, peak_memory_mb, select_architecture, streamlit_server,
+    )
     from cnn_demo.strokes import DIGITS, place
 
     start = time.perf_counter()
@@ -160,8 +162,7 @@ def bench_app() -> dict:
         ready = time.perf_counter() - start
         draw(page, place(DIGITS[3], 45, 40, 190))
         for arch in ARCHITECTURES.values():
-            page.locator("[data-testid=stSidebar]").get_by_text(arch.label, exact=True).click()
-            page.wait_for_timeout(1500)
+            select_architecture(page, arch.label)
         return {"seconds_to_ready": ready, "peak_memory_mb": peak_memory_mb(server.pid)}
 
 
@@ -181,15 +182,14 @@ def _time_to_prediction(page, stroke) -> float:
 def bench_end_to_end(samples: int) -> dict:
     """Drawing-to-prediction in Chromium on the app (pooled model) and on the floor app,
     alternating one digit on each."""
-    from cnn_demo.browser import chromium_browser, open_app, streamlit_server, wait_for_app_run
+    from cnn_demo.browser import chromium_browser, open_app, select_architecture, streamlit_server
     from cnn_demo.strokes import DIGITS, place
 
     one_stroke = [place(DIGITS[d], 45, 40, 190)[0] for d in (0, 2, 3, 7, 8)]
     with streamlit_server() as (app_url, _), streamlit_server(FLOOR_APP) as (floor_url, _), \
             chromium_browser() as browser:
         app, floor = open_app(browser, app_url), open_app(browser, floor_url)
-        app.locator("[data-testid=stSidebar]").get_by_text("Pooled", exact=True).click()
-        wait_for_app_run(app)
+        select_architecture(app, "Pooled")
         for page in (app, floor):  # a first drawing each, untimed: warm caches and traces
             _time_to_prediction(page, one_stroke[0])
         times: dict[str, list[float]] = {"app": [], "floor": []}

@@ -181,6 +181,12 @@ def reset_canvas(page) -> None:
     wait_for_app_run(page)
 
 
+def select_architecture(page, label: str) -> None:
+    """Click an architecture's label in the app's sidebar and wait for the rerun."""
+    page.locator("[data-testid=stSidebar]").get_by_text(label, exact=True).click()
+    wait_for_app_run(page)
+
+
 def prediction_metric(page):
     return page.locator("[data-testid=stMetric]").filter(has_text="Prediction")
 

@@ -12,6 +12,7 @@ from cnn_demo.architectures import ARCHITECTURES
 from cnn_demo.inference import Predictor
 from cnn_demo.preprocess import preprocess
 from cnn_demo.pretrained import PRETRAINED_DIR, load_metrics, load_shipped_models
+from cnn_demo.visuals import to_grey
 
 TUTORIAL = [name for name, arch in ARCHITECTURES.items() if arch.article_accuracy is not None]
 
@@ -52,7 +53,7 @@ def test_mnist_digits_upscaled_to_the_canvas_and_preprocessed_are_still_read_by_
     indices = rng.choice(len(mnist.test.x), 1000, replace=False)
     inputs = []
     for i in indices:
-        digit = Image.fromarray((mnist.test.x[i, :, :, 0] * 255).astype(np.uint8))
+        digit = Image.fromarray(to_grey(mnist.test.x[i]))
         inputs.append(preprocess(np.asarray(digit.resize((280, 280), Image.Resampling.BILINEAR))).input)
     probabilities = Predictor(shipped_models.models["pooled"]).probabilities(np.stack(inputs))
     assert (probabilities.argmax(axis=1) == mnist.test.y[indices]).mean() >= 0.98

@@ -7,14 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cnn_demo.browser import wait_for_app_run
-
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "screenshots"
-
-
-def select_architecture(page, label: str) -> None:
-    page.locator("[data-testid=stSidebar]").get_by_text(label, exact=True).click()
-    wait_for_app_run(page)
 
 
 def layer_names(page) -> list[str]:

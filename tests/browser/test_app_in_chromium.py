@@ -6,9 +6,11 @@ import re
 
 import pytest
 
-from app_page import layer_names, screenshot, select_architecture
+from app_page import layer_names, screenshot
 from cnn_demo.architectures import ARCHITECTURES
-from cnn_demo.browser import draw, draw_by_touch, prediction, reset_canvas, wait_for_app_run
+from cnn_demo.browser import (
+    draw, draw_by_touch, prediction, reset_canvas, select_architecture, wait_for_app_run,
+)
 from cnn_demo.strokes import DIGITS, place
 
 LABELS = [arch.label for arch in ARCHITECTURES.values()]

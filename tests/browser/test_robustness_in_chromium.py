@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from app_page import assert_no_exception, select_architecture
+from app_page import assert_no_exception
 from cnn_demo.browser import (
-    canvas, draw, open_app, prediction, reset_canvas, trace, wait_for_app_run,
+    canvas, draw, open_app, prediction, reset_canvas, select_architecture, trace, wait_for_app_run,
 )
 from cnn_demo.strokes import DIGITS, place
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from app_page import assert_no_exception, screenshot, select_architecture
-from cnn_demo.browser import draw, wait_for_app_run
+from app_page import assert_no_exception, screenshot
+from cnn_demo.browser import draw, select_architecture, wait_for_app_run
 from cnn_demo.strokes import DIGITS, place
 
 DRAWING_VIEWS = ["Inside the network", "Where it looked", "All models"]
