@@ -9,7 +9,11 @@ from streamlit_drawable_canvas import st_canvas
 
 from cnn_demo.preprocess import CANVAS_OPTIONS, ink_intensity
 
-image = st_canvas(**CANVAS_OPTIONS, key="canvas").image_data
+version = st.session_state.get("canvas_version", 0)
+image = st_canvas(**CANVAS_OPTIONS, key=f"canvas_{version}").image_data
+if st.button("Clear"):
+    st.session_state["canvas_version"] = version + 1
+    st.rerun()
 if image is not None and ink_intensity(image).any():
     st.metric("Prediction", "7")
 else:

@@ -6,8 +6,9 @@ improvements its last section names but never builds.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from cnn_demo.data import IMAGE_SHAPE, NUM_CLASSES
 
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 class Architecture:
     name: str
     label: str
-    build: Callable[[], "keras.Model"]
+    build: Callable[..., keras.Model]  # (classes=10) -> an untrained model
     description: str
     article_accuracy: float | None = None  # the tutorial's published test accuracy
     article_seconds_per_epoch: float | None = None
@@ -28,7 +29,7 @@ class Architecture:
     epochs: int = 10  # what the shipped weights were trained for
 
 
-def _dense_head() -> list:
+def _dense_head(classes: int) -> list:
     """Flatten -> Dense 32 -> Dense 32 -> softmax: the head every tutorial model shares."""
     from keras import layers
 
@@ -36,17 +37,17 @@ def _dense_head() -> list:
         layers.Flatten(name="flatten"),
         layers.Dense(32, activation="relu", name="dense_1"),
         layers.Dense(32, activation="relu", name="dense_2"),
-        layers.Dense(NUM_CLASSES, activation="softmax", name="softmax"),
+        layers.Dense(classes, activation="softmax", name="softmax"),
     ]
 
 
-def build_baseline() -> "keras.Model":
+def build_baseline(classes: int = NUM_CLASSES) -> keras.Model:
     import keras
 
-    return keras.Sequential([keras.Input(IMAGE_SHAPE), *_dense_head()], name="baseline")
+    return keras.Sequential([keras.Input(IMAGE_SHAPE), *_dense_head(classes)], name="baseline")
 
 
-def build_conv() -> "keras.Model":
+def build_conv(classes: int = NUM_CLASSES) -> keras.Model:
     import keras
     from keras import layers
 
@@ -55,13 +56,13 @@ def build_conv() -> "keras.Model":
             keras.Input(IMAGE_SHAPE),
             layers.Conv2D(64, 3, padding="same", activation="relu", name="conv_1"),
             layers.Conv2D(32, 3, padding="same", activation="relu", name="conv_2"),
-            *_dense_head(),
+            *_dense_head(classes),
         ],
         name="conv",
     )
 
 
-def build_pooled() -> "keras.Model":
+def build_pooled(classes: int = NUM_CLASSES) -> keras.Model:
     import keras
     from keras import layers
 
@@ -72,13 +73,13 @@ def build_pooled() -> "keras.Model":
             layers.MaxPooling2D(2, name="pool_1"),
             layers.Conv2D(32, 3, padding="same", activation="relu", name="conv_2"),
             layers.MaxPooling2D(2, name="pool_2"),
-            *_dense_head(),
+            *_dense_head(classes),
         ],
         name="pooled",
     )
 
 
-def build_pooled_dropout() -> "keras.Model":
+def build_pooled_dropout(classes: int = NUM_CLASSES) -> keras.Model:
     """Pooled, with dropout after each stage and L2 weight decay on the dense head."""
     import keras
     from keras import layers, regularizers
@@ -97,13 +98,13 @@ def build_pooled_dropout() -> "keras.Model":
             layers.Dense(32, activation="relu", kernel_regularizer=l2, name="dense_1"),
             layers.Dropout(0.2, name="dropout_3"),
             layers.Dense(32, activation="relu", kernel_regularizer=l2, name="dense_2"),
-            layers.Dense(NUM_CLASSES, activation="softmax", name="softmax"),
+            layers.Dense(classes, activation="softmax", name="softmax"),
         ],
         name="pooled_dropout",
     )
 
 
-def build_pooled_batchnorm() -> "keras.Model":
+def build_pooled_batchnorm(classes: int = NUM_CLASSES) -> keras.Model:
     """Pooled, with each convolution's output normalised over the batch before its ReLU."""
     import keras
     from keras import layers
@@ -119,13 +120,13 @@ def build_pooled_batchnorm() -> "keras.Model":
             layers.BatchNormalization(name="norm_2"),
             layers.Activation("relu", name="relu_2"),
             layers.MaxPooling2D(2, name="pool_2"),
-            *_dense_head(),
+            *_dense_head(classes),
         ],
         name="pooled_batchnorm",
     )
 
 
-def build_no_dense_head() -> "keras.Model":
+def build_no_dense_head(classes: int = NUM_CLASSES) -> keras.Model:
     """Convolutions only: a 1x1 convolution makes one map per digit, averaged into the softmax."""
     import keras
     from keras import layers
@@ -138,7 +139,7 @@ def build_no_dense_head() -> "keras.Model":
             layers.Conv2D(64, 3, padding="same", activation="relu", name="conv_2"),
             layers.MaxPooling2D(2, name="pool_2"),
             layers.Conv2D(64, 3, padding="same", activation="relu", name="conv_3"),
-            layers.Conv2D(NUM_CLASSES, 1, name="digit_maps"),
+            layers.Conv2D(classes, 1, name="digit_maps"),
             layers.GlobalAveragePooling2D(name="average"),
             layers.Activation("softmax", name="softmax"),
         ],
@@ -159,7 +160,7 @@ def _inception_block(x, name: str, width: int):
     return layers.Concatenate(name=f"{name}_join")([one, three, five, pool])
 
 
-def build_inception() -> "keras.Model":
+def build_inception(classes: int = NUM_CLASSES) -> keras.Model:
     """A stem convolution, then two small inception blocks, each followed by pooling."""
     import keras
     from keras import layers
@@ -171,7 +172,7 @@ def build_inception() -> "keras.Model":
     x = _inception_block(x, "inception_2", 48)
     x = layers.MaxPooling2D(2, name="pool_2")(x)
     x = layers.GlobalAveragePooling2D(name="average")(x)
-    outputs = layers.Dense(NUM_CLASSES, activation="softmax", name="softmax")(x)
+    outputs = layers.Dense(classes, activation="softmax", name="softmax")(x)
     return keras.Model(inputs, outputs, name="inception")
 
 
@@ -191,7 +192,7 @@ def _residual_block(x, name: str, filters: int):
     return layers.Activation("relu", name=f"{name}_out")(y)
 
 
-def build_residual() -> "keras.Model":
+def build_residual(classes: int = NUM_CLASSES) -> keras.Model:
     """A stem, then residual blocks at 28x28, 14x14 and 7x7, averaged into the softmax."""
     import keras
     from keras import layers
@@ -205,7 +206,7 @@ def build_residual() -> "keras.Model":
     x = _residual_block(x, "block_3", 128)
     x = layers.GlobalAveragePooling2D(name="average")(x)
     x = layers.Dropout(0.3, name="dropout")(x)
-    outputs = layers.Dense(NUM_CLASSES, activation="softmax", name="softmax")(x)
+    outputs = layers.Dense(classes, activation="softmax", name="softmax")(x)
     return keras.Model(inputs, outputs, name="residual")
 
 

@@ -1,7 +1,8 @@
 """Benchmarks: each of the project's paths beside the obvious alternative, in one run.
 
-    python -m cnn_demo.bench                                  # every architecture
-    python -m cnn_demo.bench --arch baseline conv pooled      # the article's three: ~11 min here
+    python -m cnn_demo.bench                                  # every architecture, every section
+    python -m cnn_demo.bench --arch baseline conv pooled      # the tutorial's three
+    python -m cnn_demo.bench --sections end_to_end bytes      # only what a browser sees
     python -m cnn_demo.bench --quick                          # a short version, for the tests
 
 Prints one table and writes it as JSON (bench/results/bench.json by default). Speeds are
@@ -22,11 +23,14 @@ from pathlib import Path
 import numpy as np
 
 from cnn_demo.architectures import ARCHITECTURES
-from cnn_demo.browser import ROOT
+from cnn_demo.paths import ROOT
 
 RESULTS = ROOT / "bench" / "results" / "bench.json"
-FLOOR_APP = ROOT / "bench" / "floor_app.py"
 ARTICLE_BATCH_SIZE = 128
+
+
+SECTIONS = ("inference", "training", "app", "end_to_end", "bytes", "pen_drawings")
+BROWSER_SECTIONS = ("app", "end_to_end", "bytes", "pen_drawings")
 
 
 @dataclass(frozen=True)
@@ -36,11 +40,16 @@ class Settings:
     train_size: int
     rounds: int  # training: alternating pairs of runs per architecture
     validation_size: int  # test images evaluated after each epoch, on both paths
-    e2e_samples: int  # end to end: digits drawn on each page
+    e2e_samples: int  # end to end: digits drawn on each page, per architecture
+    wire_drawings: int  # bytes: drawings per architecture and view (the median is kept)
+    pen_digits: int  # pen drawings in the browser: unseen writers' digits ...
+    pen_letters: int  # ... and letters
 
 
-FULL = Settings(drawings=300, epochs=3, train_size=60_000, rounds=2, validation_size=10_000, e2e_samples=20)
-QUICK = Settings(drawings=20, epochs=1, train_size=1_000, rounds=1, validation_size=1_000, e2e_samples=3)
+FULL = Settings(drawings=300, epochs=3, train_size=60_000, rounds=2, validation_size=10_000, e2e_samples=20,
+                wire_drawings=6, pen_digits=120, pen_letters=60)
+QUICK = Settings(drawings=20, epochs=1, train_size=1_000, rounds=1, validation_size=1_000, e2e_samples=3,
+                 wire_drawings=1, pen_digits=3, pen_letters=2)
 
 
 def p50_p95(samples_ms: list[float]) -> tuple[float, float]:
@@ -107,23 +116,25 @@ def _plain_fit(name: str, settings: Settings, seed: int) -> tuple[float, float]:
 
 
 def _project_fit(name: str, settings: Settings, seed: int) -> tuple[float, float]:
-    """The project's path: cnn_demo.training.train, as the CLI and the app use it."""
+    """The project's path: cnn_demo.fitting.train, as the CLI and the app use it."""
     from cnn_demo.data import Split, load_mnist
-    from cnn_demo.training import TrainingConfig, build_for_training, evaluate, train
+    from cnn_demo.fitting import TrainingConfig, TrainingData, build_for_training, evaluate, train
 
-    config = TrainingConfig(settings.epochs, ARTICLE_BATCH_SIZE, train_size=settings.train_size,
-                            validation_size=settings.validation_size, seed=seed)
+    config = TrainingConfig(epochs=settings.epochs, batch_size=ARTICLE_BATCH_SIZE,
+                            train_size=settings.train_size, seed=seed)
+    mnist = load_mnist()
+    test = Split(mnist.test.x[: settings.validation_size], mnist.test.y[: settings.validation_size])
+    data = TrainingData(Split(mnist.train.x[: settings.train_size], mnist.train.y[: settings.train_size]), test)
     model = build_for_training(name, config)
     start = time.perf_counter()
-    train(model, load_mnist(), config)
+    train(model, data, config)
     seconds = time.perf_counter() - start
-    test = load_mnist().test
-    return seconds, evaluate(model, Split(test.x[: settings.validation_size], test.y[: settings.validation_size]))[1]
+    return seconds, evaluate(model, test)[1]
 
 
 def bench_training(names: list[str], settings: Settings) -> list[dict]:
     """Seconds per epoch (validation included, tracing included) and test accuracy, both paths."""
-    from cnn_demo.training import DEFAULT_PRECISION
+    from cnn_demo.fitting import DEFAULT_PRECISION
 
     rows = []
     for name in names:
@@ -148,60 +159,6 @@ def bench_training(names: list[str], settings: Settings) -> list[dict]:
     return rows
 
 
-def bench_app() -> dict:
-    """Seconds from `streamlit run app.py` to a page ready to draw on; the server's peak memory
-    once every shipped model has read a drawing."""
-    from cnn_demo.browser import (
-        chromium_browser, draw, open_app, peak_memory_mb, select_architecture, streamlit_server,
-    )
-    from cnn_demo.strokes import DIGITS, place
-
-    start = time.perf_counter()
-    with streamlit_server() as (url, server), chromium_browser() as browser:
-        page = open_app(browser, url)
-        ready = time.perf_counter() - start
-        draw(page, place(DIGITS[3], 45, 40, 190))
-        for arch in ARCHITECTURES.values():
-            select_architecture(page, arch.label)
-        return {"seconds_to_ready": ready, "peak_memory_mb": peak_memory_mb(server.pid)}
-
-
-def _time_to_prediction(page, stroke) -> float:
-    """Milliseconds from the mouse-up that ends a one-stroke digit to the Prediction shown."""
-    from cnn_demo.browser import canvas, prediction_metric, reset_canvas, trace
-
-    if prediction_metric(page).count():
-        reset_canvas(page)
-    trace(page, canvas(page).bounding_box(), stroke)
-    start = time.perf_counter()
-    page.mouse.up()
-    prediction_metric(page).wait_for(state="visible", timeout=30_000)
-    return (time.perf_counter() - start) * 1000
-
-
-def bench_end_to_end(samples: int) -> dict:
-    """Drawing-to-prediction in Chromium on the app (pooled model) and on the floor app,
-    alternating one digit on each."""
-    from cnn_demo.browser import chromium_browser, open_app, select_architecture, streamlit_server
-    from cnn_demo.strokes import DIGITS, place
-
-    one_stroke = [place(DIGITS[d], 45, 40, 190)[0] for d in (0, 2, 3, 7, 8)]
-    with streamlit_server() as (app_url, _), streamlit_server(FLOOR_APP) as (floor_url, _), \
-            chromium_browser() as browser:
-        app, floor = open_app(browser, app_url), open_app(browser, floor_url)
-        select_architecture(app, "Pooled")
-        for page in (app, floor):  # a first drawing each, untimed: warm caches and traces
-            _time_to_prediction(page, one_stroke[0])
-        times: dict[str, list[float]] = {"app": [], "floor": []}
-        for i in range(samples):
-            stroke = one_stroke[i % len(one_stroke)]
-            for side, page in (("app", app), ("floor", floor))[:: 1 if i % 2 == 0 else -1]:
-                times[side].append(_time_to_prediction(page, stroke))
-    (a50, a95), (f50, f95) = p50_p95(times["app"]), p50_p95(times["floor"])
-    return {"samples": samples, "app_p50_ms": a50, "app_p95_ms": a95,
-            "floor_p50_ms": f50, "floor_p95_ms": f95, "ratio_p50": a50 / f50}
-
-
 def machine() -> dict:
     import keras
     import tensorflow as tf
@@ -211,11 +168,19 @@ def machine() -> dict:
 
 
 def print_table(results: dict) -> None:
-    print(f"\nInference: preprocessing + forward pass + all activations vs model.predict (ms)")
+    if "inference" in results:
+        _print_speed(results)
+    _print_browser(results)
+
+
+def _print_speed(results: dict) -> None:
+    print("\nInference: preprocessing + forward pass + all activations vs model.predict (ms)")
     print(f"{'arch':10} {'ours p50':>9} {'ours p95':>9} {'predict p50':>12} {'predict p95':>12} {'speedup':>8}")
     for r in results["inference"]:
         print(f"{r['arch']:10} {r['ours_p50_ms']:9.2f} {r['ours_p95_ms']:9.2f} {r['predict_p50_ms']:12.2f}"
               f" {r['predict_p95_ms']:12.2f} {r['speedup_p50']:7.1f}x")
+    if "training" not in results:
+        return
     print(f"\nTraining: project path vs plain model.fit ({results['training'][0]['epochs']} epochs, "
           f"{results['training'][0]['train_size']:,} images, batch {ARTICLE_BATCH_SIZE})")
     print(f"{'arch':10} {'plain s/ep':>10} {'ours s/ep':>10} {'plain smp/s':>12} {'ours smp/s':>11}"
@@ -224,9 +189,31 @@ def print_table(results: dict) -> None:
         print(f"{r['arch']:10} {r['plain_s_per_epoch']:10.1f} {r['ours_s_per_epoch']:10.1f}"
               f" {r['plain_samples_per_s']:12,.0f} {r['ours_samples_per_s']:11,.0f} {r['speedup']:7.2f}x"
               f" {r['plain_test_accuracy']:10.2%} {r['ours_test_accuracy']:9.2%}")
-    for key, title in (("app", "App"), ("end_to_end", "End to end in Chromium")):
-        print(f"\n{title}: " + ", ".join(
-            f"{k} {v:.2f}" if isinstance(v, float) else f"{k} {v}" for k, v in results[key].items()))
+
+
+def _print_browser(results: dict) -> None:
+    if "app" in results:
+        print("\nApp: " + ", ".join(f"{k} {v:.2f}" if isinstance(v, float) else f"{k} {v}"
+                                    for k, v in results["app"].items()))
+    if "end_to_end" in results:
+        print("\nEnd to end in Chromium: pen-up to Prediction (ms), app beside the floor page")
+        print(f"{'arch':17} {'app p50':>8} {'app p95':>8} {'floor p50':>10} {'floor p95':>10} {'ratio':>6}")
+        for r in results["end_to_end"]:
+            print(f"{r['arch']:17} {r['app_p50_ms']:8.0f} {r['app_p95_ms']:8.0f} {r['floor_p50_ms']:10.0f}"
+                  f" {r['floor_p95_ms']:10.0f} {r['ratio_p50']:6.2f}")
+    if "bytes" in results:
+        print("\nBytes per drawing (KiB, median): websocket + media, default view and every layer")
+        print(f"{'arch':17} {'default':>8} {'(ws)':>7} {'(media)':>8} {'every layer':>12}")
+        for r in results["bytes"]:
+            print(f"{r['arch']:17} {r['default_kib']:8.1f} {r['default_websocket_kib']:7.1f}"
+                  f" {r['default_media_kib']:8.1f} {r['every_layer_kib']:12.1f}")
+    if "pen_drawings" in results:
+        r = results["pen_drawings"]
+        print(f"\nPen drawings by unseen writers, drawn with the mouse ({r['arch']}, {r['digits']} digits, "
+              f"{r['non_digits']} letters): same verdict as the evaluate command for {r['agreement']:.1%}; "
+              f"largest difference in a figure {r['largest_difference_points']:.1f} points")
+        for key in r["page"]:
+            print(f"  {key:20} page {r['page'][key]:7.2%}   command {r['command'][key]:7.2%}")
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -234,20 +221,35 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--quick", action="store_true", help="a short version, for the tests")
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--arch", nargs="+", choices=list(ARCHITECTURES), default=list(ARCHITECTURES),
-                        help="architectures for the inference and training sections (default: all)")
+                        help="architectures to measure (default: all)")
+    parser.add_argument("--sections", nargs="+", choices=SECTIONS, default=list(SECTIONS))
+    parser.add_argument("--pen-arch", choices=list(ARCHITECTURES), default="pooled",
+                        help="the architecture whose verdicts on pen drawings are compared (default: pooled)")
     args = parser.parse_args(argv)
     settings = QUICK if args.quick else FULL
     results: dict = {"mode": "quick" if args.quick else "full", "settings": asdict(settings),
                      "machine": machine(), "date": time.strftime("%Y-%m-%d")}
-    results["inference"] = bench_inference(args.arch, canvas_drawings(settings.drawings))
-    results["training"] = bench_training(args.arch, settings)
+    if "inference" in args.sections:
+        results["inference"] = bench_inference(args.arch, canvas_drawings(settings.drawings))
+    if "training" in args.sections:
+        results["training"] = bench_training(args.arch, settings)
     from cnn_demo.browser import chromium_path
 
-    if chromium_path() is None:
-        results["app"] = results["end_to_end"] = {"skipped": "no Chromium found"}
-    else:
-        results["app"] = bench_app()
-        results["end_to_end"] = bench_end_to_end(settings.e2e_samples)
+    browser_sections = [s for s in args.sections if s in BROWSER_SECTIONS]
+    if browser_sections and chromium_path() is None:
+        results["skipped"] = {s: "no Chromium found" for s in browser_sections}
+    elif browser_sections:
+        from cnn_demo import bench_browser
+
+        if "app" in args.sections:
+            results["app"] = bench_browser.bench_app()
+        if "end_to_end" in args.sections:
+            results["end_to_end"] = bench_browser.bench_end_to_end(args.arch, settings.e2e_samples)
+        if "bytes" in args.sections:
+            results["bytes"] = bench_browser.bench_bytes_per_drawing(args.arch, settings.wire_drawings)
+        if "pen_drawings" in args.sections:
+            results["pen_drawings"] = bench_browser.bench_pen_drawings(
+                args.pen_arch, settings.pen_digits, settings.pen_letters)
     print_table(results)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n")

@@ -18,12 +18,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from cnn_demo.paths import ROOT
+
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run",
 ]
 RUN_TIMEOUT_MS = 60_000
+LAPTOP = {"width": 1400, "height": 1000}
+PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True}  # context options
 SERVER_START_TIMEOUT = 120
 
 Stroke = list[tuple[float, float]]
@@ -59,30 +62,29 @@ def streamlit_server(script: Path = ROOT / "app.py") -> Iterator[tuple[str, subp
     """
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    log = tempfile.TemporaryFile("w+")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(script),
-         "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
-         "--global.developmentMode", "false"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
-    )
-    try:
-        deadline = time.monotonic() + SERVER_START_TIMEOUT
-        while not is_healthy(url):
-            if server.poll() is not None or time.monotonic() > deadline:
-                log.seek(0)
-                raise RuntimeError(f"streamlit did not start:\n{log.read()}")
-            time.sleep(0.2)
-        yield url, server
-    finally:
-        server.terminate()
+    with tempfile.TemporaryFile("w+") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(script),
+             "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
+             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+             "--global.developmentMode", "false"],
+            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
+        )
         try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
+            deadline = time.monotonic() + SERVER_START_TIMEOUT
+            while not is_healthy(url):
+                if server.poll() is not None or time.monotonic() > deadline:
+                    log.seek(0)
+                    raise RuntimeError(f"streamlit did not start:\n{log.read()}")
+                time.sleep(0.2)
+            yield url, server
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                server.kill()
 
 
 def peak_memory_mb(pid: int) -> float:
@@ -108,10 +110,15 @@ def chromium_browser(executable: str | None = None):
             browser.close()
 
 
-def open_app(browser, url: str, **context_options):
-    """A new browser session on the app, returned once it is ready to draw on."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, **context_options)
+def open_app(browser, url: str, before_load=None, **context_options):
+    """A new browser session on the app, returned once it is ready to draw on.
+
+    `before_load(page)` runs before the page is loaded: to listen to its websocket from the start.
+    """
+    context = browser.new_context(**{"viewport": LAPTOP, **context_options})
     page = context.new_page()
+    if before_load is not None:
+        before_load(page)
     page.goto(url)
     page.wait_for_selector("[data-testid=stAppViewContainer]", timeout=RUN_TIMEOUT_MS, state="attached")
     wait_for_app_run(page)
@@ -157,6 +164,15 @@ def draw(page, strokes: list[Stroke]) -> None:
         wait_for_app_run(page)
 
 
+def interpolated(stroke: Stroke, step: float = 4.0) -> Stroke:
+    """The stroke with a point every `step` pixels, as a finger or mouse would report it."""
+    points = [stroke[0]]
+    for (x0, y0), (x1, y1) in zip(stroke, stroke[1:]):
+        n = max(1, int(((x1 - x0) ** 2 + (y1 - y0) ** 2) ** 0.5 // step))
+        points += [(x0 + (x1 - x0) * k / n, y0 + (y1 - y0) * k / n) for k in range(1, n + 1)]
+    return points
+
+
 def draw_by_touch(page, strokes: list[Stroke]) -> None:
     """Draw with a finger: raw touch events through the Chrome DevTools Protocol."""
     box = canvas(page).bounding_box()
@@ -168,22 +184,23 @@ def draw_by_touch(page, strokes: list[Stroke]) -> None:
 
     for stroke in strokes:
         touch("touchStart", *stroke[0])
-        for x, y in stroke[1:]:
+        for x, y in interpolated(stroke)[1:]:
             touch("touchMove", x, y)
         touch("touchEnd")
         wait_for_app_run(page)
     cdp.detach()
 
 
-def reset_canvas(page) -> None:
-    canvas(page).hover()
-    page.get_by_label("Reset canvas & history").click()
+def clear_canvas(page) -> None:
+    """The app's Clear button: a new, empty canvas."""
+    page.get_by_role("button", name="Clear").click()
     wait_for_app_run(page)
 
 
 def select_architecture(page, label: str) -> None:
-    """Click an architecture's label in the app's sidebar and wait for the rerun."""
-    page.locator("[data-testid=stSidebar]").get_by_text(label, exact=True).click()
+    """Choose an architecture in the app's selector above the canvas and wait for the rerun."""
+    page.get_by_test_id("stSelectbox").filter(has_text="Architecture").click()
+    page.get_by_role("option", name=label, exact=True).click()
     wait_for_app_run(page)
 
 

@@ -8,7 +8,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-MNIST_PATH = Path(__file__).resolve().parent.parent / "data" / "mnist.npz"
+from cnn_demo.paths import MNIST_PATH
+
 NUM_CLASSES = 10
 IMAGE_SHAPE = (28, 28, 1)
 

@@ -11,7 +11,6 @@ if TYPE_CHECKING:
     import keras
 
 
-SURE_THRESHOLD = 0.6  # below this top probability the answer is shown as a doubt
 SMOOTHGRAD_SAMPLES = 16
 
 
@@ -28,18 +27,6 @@ class Prediction:
     def confidence(self) -> float:
         return float(np.max(self.probabilities))
 
-    @property
-    def sure(self) -> bool:
-        return self.confidence >= SURE_THRESHOLD
-
-    @property
-    def verdict(self) -> str:
-        """The digit, or "4 or 9?" when the top probability is too low to claim one."""
-        if self.sure:
-            return str(self.digit)
-        first, second = np.argsort(self.probabilities)[::-1][:2]
-        return f"{first} or {second}?"
-
 
 class Predictor:
     """Wraps a model in a Functional sub-model that outputs every layer, built once.
@@ -49,7 +36,7 @@ class Predictor:
     weights, so a model being trained in another thread is read as it learns.
     """
 
-    def __init__(self, model: "keras.Model") -> None:
+    def __init__(self, model: keras.Model) -> None:
         import keras
         import tensorflow as tf
 

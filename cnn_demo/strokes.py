@@ -40,6 +40,17 @@ def place(strokes: list[Stroke], x: float, y: float, size: float) -> list[Stroke
     return [[(x + px * size, y + py * size) for px, py in stroke] for stroke in strokes]
 
 
+# Where the tests and benchmarks draw on the 280 px canvas: (left, top, size) in canvas pixels.
+CENTRED = (45, 40, 190)  # across most of the canvas, as most people draw
+PLACEMENTS = {"centred": CENTRED, "top-left corner": (12, 12, 120), "bottom-right": (140, 130, 125),
+              "nearly full": (20, 20, 240)}
+
+
+def digit(d: int, where: tuple[float, float, float] = CENTRED) -> list[Stroke]:
+    """The hand-made strokes of digit `d` in canvas pixels, placed at `where` (left, top, size)."""
+    return place(DIGITS[d], *where)
+
+
 def render(strokes: list[Stroke], canvas: int = 280, width: float = 20,
            transparent: bool = False) -> np.ndarray:
     """Draw pixel strokes as white round-capped lines; RGBA uint8 like the canvas returns."""

@@ -1,7 +1,8 @@
-"""Command line: train the registry's architectures and ship their weights and metrics.
+"""Command line: train the registry's architectures and the digit detector; ship weights and metrics.
 
-    python -m cnn_demo.train --arch pooled --epochs 10
-    python -m cnn_demo.train --arch all          # the tutorial's table
+    python -m cnn_demo.train --arch pooled              # the drawings recipe (see cnn_demo.training_data)
+    python -m cnn_demo.train --arch all --recipe mnist  # the tutorial's: MNIST alone
+    python -m cnn_demo.train --detector --arch all      # what is shipped: the detector, then every model
 """
 
 from __future__ import annotations
@@ -11,35 +12,62 @@ import datetime
 import json
 from pathlib import Path
 
+import numpy as np
+
 from cnn_demo.architectures import ARCHITECTURES, get_architecture
-from cnn_demo.data import load_mnist
-from cnn_demo.pretrained import PRETRAINED_DIR, model_path
-from cnn_demo.training import (
-    DEFAULT_PRECISION, TrainingConfig, as_float32, build_for_training, evaluate, save_model_atomically, train,
-    write_json_atomically,
+from cnn_demo.data import Split, load_mnist
+from cnn_demo.fitting import (
+    DEFAULT_PRECISION,
+    PRECISIONS,
+    TrainingConfig,
+    TrainingData,
+    as_float32,
+    build_for_training,
+    evaluate,
+    train,
 )
+from cnn_demo.paths import PRETRAINED_DIR
+from cnn_demo.pretrained import model_path, save_model_atomically, write_json_atomically
+
+MNIST_RECIPE = "MNIST's 60,000 training images"
+RECIPES = ("drawings", "mnist")
 
 
-def train_and_ship(name: str, config: TrainingConfig, out_dir: Path = PRETRAINED_DIR) -> dict:
-    """Train one architecture, evaluate on all 10,000 test images, save model and metrics row."""
+def recipe_data(recipe: str, seed: int, non_digits: bool = False) -> tuple[TrainingData, str]:
+    """The training images of a recipe, and the recipe in words."""
+    mnist = load_mnist()
+    if recipe == "mnist":
+        return TrainingData(mnist.train), MNIST_RECIPE
+    from cnn_demo import training_data
+
+    parts = [mnist.train, training_data.pen_digits(seed)]
+    description = training_data.DRAWINGS_RECIPE
+    if non_digits:
+        parts.append(training_data.non_digits(seed + 1))
+        description += ("; and, as an eleventh class \"not a digit\", the same writers' capital letters "
+                        f"({training_data.LETTER_COPIES} times each) and "
+                        f"{training_data.SYMBOL_DRAWINGS:,} drawn symbols")
+    x = np.concatenate([p[0] for p in parts])
+    y = np.concatenate([p[1] for p in parts])
+    return TrainingData(Split(x, y)), description
+
+
+def _row(model, config: TrainingConfig, data: TrainingData, result, recipe: str, description: str) -> dict:
     import keras
     import tensorflow as tf
 
-    arch = get_architecture(name)
-    model = build_for_training(name, config)
-    result = train(model, load_mnist(), config, verbose=1)
     shipped = as_float32(model)  # what the file holds, so what the metrics describe
     test_loss, test_accuracy = evaluate(shipped, load_mnist().test)
-    save_model_atomically(shipped, model_path(name, out_dir))
-    row = {
-        "label": arch.label,
+    return {
         "test_accuracy": round(test_accuracy, 6),
         "test_loss": round(test_loss, 6),
         "seconds_per_epoch": round(result.seconds_per_epoch, 2),
         "epochs": result.epochs_completed,
         "batch_size": config.batch_size,
         "learning_rate": config.learning_rate,
-        "train_size": config.train_size,
+        "train_size": len(data.train.x),
+        "recipe": recipe,
+        "recipe_description": description,
         "precision": config.precision,
         "augmented": config.augment,
         "cosine_decay": config.decay,
@@ -48,6 +76,16 @@ def train_and_ship(name: str, config: TrainingConfig, out_dir: Path = PRETRAINED
         "tensorflow": tf.__version__,
         "keras": keras.__version__,
     }
+
+
+def train_and_ship(name: str, config: TrainingConfig, recipe: str = "drawings",
+                   out_dir: Path = PRETRAINED_DIR) -> dict:
+    """Train one architecture, evaluate on all 10,000 test images, save model and metrics row."""
+    data, description = recipe_data(recipe, config.seed or 0)
+    model = build_for_training(name, config)
+    result = train(model, data, config, verbose=2)
+    row = {"label": get_architecture(name).label, **_row(model, config, data, result, recipe, description)}
+    save_model_atomically(model, model_path(name, out_dir))
     metrics_path = out_dir / "metrics.json"
     metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
     metrics[name] = row
@@ -55,26 +93,53 @@ def train_and_ship(name: str, config: TrainingConfig, out_dir: Path = PRETRAINED
     return row
 
 
+def train_detector(config: TrainingConfig, out_dir: Path = PRETRAINED_DIR) -> dict:
+    """Train the digit detector (eleven classes) on the drawings recipe plus non-digits."""
+    from cnn_demo.detector import DETECTOR_ARCHITECTURE, DETECTOR_CLASSES, DETECTOR_FILE
+
+    data, description = recipe_data("drawings", config.seed or 0, non_digits=True)
+    model = build_for_training(DETECTOR_ARCHITECTURE, config, classes=DETECTOR_CLASSES)
+    result = train(model, data, config, verbose=2)
+    row = {"architecture": DETECTOR_ARCHITECTURE, **_row(model, config, data, result, "drawings", description)}
+    save_model_atomically(model, out_dir / DETECTOR_FILE)
+    write_json_atomically(row, out_dir / "detector.json")
+    return row
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--arch", default="all", choices=[*ARCHITECTURES, "all"])
+    parser.add_argument("--arch", nargs="*", default=[], choices=[*ARCHITECTURES, "all"],
+                        help="architectures to train, or all")
+    parser.add_argument("--detector", action="store_true", help="train the digit detector (first)")
+    parser.add_argument("--recipe", choices=RECIPES, default="drawings",
+                        help="drawings: MNIST plus pen-drawn digits (default); mnist: MNIST alone")
     parser.add_argument("--epochs", type=int, help="default: the architecture's own (10 for the article's)")
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--learning-rate", type=float, default=1e-3)
-    parser.add_argument("--train-size", type=int, default=60_000)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--precision", choices=["float32", "mixed_bfloat16"], default=DEFAULT_PRECISION,
+    parser.add_argument("--precision", choices=PRECISIONS, default=DEFAULT_PRECISION,
                         help="compute precision while training (default: bfloat16 where the CPU has it)")
     parser.add_argument("--out-dir", type=Path, default=PRETRAINED_DIR)
     args = parser.parse_args(argv)
-    names = list(ARCHITECTURES) if args.arch == "all" else [args.arch]
+
+    def config_for(arch) -> TrainingConfig:
+        return TrainingConfig(epochs=args.epochs or arch.epochs, batch_size=args.batch_size,
+                              learning_rate=args.learning_rate, seed=args.seed, precision=args.precision,
+                              augment=arch.augment, decay=arch.decay)
+
+    if not args.detector and not args.arch:
+        parser.error("name at least one --arch (or all), or --detector")
+    if args.detector:
+        from cnn_demo.detector import DETECTOR_ARCHITECTURE
+
+        print("== digit detector, drawings recipe with non-digits")
+        row = train_detector(config_for(ARCHITECTURES[DETECTOR_ARCHITECTURE]), args.out_dir)
+        print(f"detector: MNIST test accuracy {row['test_accuracy']:.4f}, {row['seconds_per_epoch']:.1f} s/epoch")
+    names = list(ARCHITECTURES) if "all" in args.arch else list(dict.fromkeys(args.arch))
     for name in names:
         arch = ARCHITECTURES[name]
-        config = TrainingConfig(args.epochs or arch.epochs, args.batch_size, args.learning_rate,
-                                args.train_size, seed=args.seed, precision=args.precision,
-                                augment=arch.augment, decay=arch.decay)
-        print(f"== {name}" + (" (with augmentation)" if arch.augment else ""))
-        row = train_and_ship(name, config, args.out_dir)
+        print(f"== {name}, {args.recipe} recipe" + (", with augmentation" if arch.augment else ""))
+        row = train_and_ship(name, config_for(arch), args.recipe, args.out_dir)
         print(f"{name}: test accuracy {row['test_accuracy']:.4f}, "
               f"{row['seconds_per_epoch']:.1f} s/epoch, {row['params']:,} params")
 

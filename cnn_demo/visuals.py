@@ -1,67 +1,32 @@
-"""Pictures of a network: activation grids, model summaries. Plain numpy in, numpy/rows out."""
+"""Pictures and charts of a network for the page: plain numpy in, images, rows or Altair charts out.
+
+Feature-map and filter grids are in `cnn_demo.maps`; this module decides which layers
+are shown and how, and draws everything else.
+"""
 
 from __future__ import annotations
 
-import math
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image
 
+from cnn_demo.data import IMAGE_SHAPE, NUM_CLASSES
+from cnn_demo.maps import VIRIDIS
+
 if TYPE_CHECKING:
     import altair
     import keras
 
-    from cnn_demo.training import ProgressSnapshot
+    from cnn_demo.progress import ProgressSnapshot
 
 MAX_CURVE_POINTS = 300
-
-# Viridis sampled at nine points: perceptually even, readable for colour-blind eyes.
-_VIRIDIS_ANCHORS = np.array([
-    [68, 1, 84], [71, 44, 122], [59, 81, 139], [44, 113, 142], [33, 144, 141],
-    [39, 173, 129], [92, 200, 99], [170, 220, 50], [253, 231, 37],
-], dtype=np.float32)
-VIRIDIS = np.stack(
-    [np.interp(np.linspace(0, 1, 256), np.linspace(0, 1, len(_VIRIDIS_ANCHORS)), _VIRIDIS_ANCHORS[:, c])
-     for c in range(3)], axis=-1,
-).round().astype(np.uint8)
-
-GAP_COLOUR = (255, 255, 255)
-
-
-def colourise(values: np.ndarray, vmax: float | None = None) -> np.ndarray:
-    """Map non-negative values to viridis RGB, 0 -> dark purple, vmax -> yellow."""
-    vmax = float(values.max()) if vmax is None else vmax
-    scaled = np.clip(values / vmax, 0, 1) if vmax > 0 else np.zeros_like(values)
-    return VIRIDIS[(scaled * 255).round().astype(np.uint8)]
-
-
-def grid_shape(channels: int) -> tuple[int, int]:
-    """(rows, columns) near a 2:1 landscape rectangle: 64 -> 4x16, 32 -> 4x8, 16 -> 2x8."""
-    columns = 2 ** math.ceil(math.log2(math.sqrt(channels * 2))) if channels > 1 else 1
-    return math.ceil(channels / columns), columns
-
-
-def _tile(coloured: np.ndarray, cell: int, gap: int) -> np.ndarray:
-    """(H, W, N, 3) coloured maps -> one RGB grid image, each map enlarged to `cell` pixels."""
-    n = coloured.shape[2]
-    rows, columns = grid_shape(n)
-    grid = np.full((rows * (cell + gap) - gap, columns * (cell + gap) - gap, 3), GAP_COLOUR, np.uint8)
-    for i in range(n):
-        r, k = divmod(i, columns)
-        tile = Image.fromarray(coloured[:, :, i]).resize((cell, cell), Image.Resampling.NEAREST)
-        grid[r * (cell + gap): r * (cell + gap) + cell, k * (cell + gap): k * (cell + gap) + cell] = tile
-    return grid
-
-
-def activation_grid(maps: np.ndarray, cell: int = 56, gap: int = 2,
-                    vmax: float | None = None) -> np.ndarray:
-    """Tile an (H, W, C) activation into one RGB image, a cell per channel.
-
-    All channels share one scale (the layer's maximum unless `vmax` is given), so a bright
-    map is a strongly active one, not merely the brightest of a dim channel.
-    """
-    return _tile(colourise(np.maximum(maps, 0), vmax), cell, gap)
+DIGITS = [str(d) for d in range(NUM_CLASSES)]
+# Layers that rescale, clip or pass on the layer before them: folded away unless asked for.
+FOLDED_KINDS = ("BatchNormalization", "Activation", "Dropout")
+# Train and validation curves, readable on a light and on a dark background alike.
+CURVE_COLOURS = {False: ["#1f77b4", "#e8590c"], True: ["#74c0fc", "#ffa94d"]}
 
 
 def to_grey(image: np.ndarray) -> np.ndarray:
@@ -83,7 +48,55 @@ def is_map(activation: np.ndarray) -> bool:
     return activation.ndim == 3
 
 
-def summary_rows(model: "keras.Model") -> list[dict]:
+@dataclass(frozen=True)
+class LayerView:
+    """How one layer appears under "Inside the network"."""
+
+    kind: str  # "maps", "vector", "note" (one line, no picture) or "folded"
+    heading: str
+    values: np.ndarray | None = None
+
+
+def layer_inputs(layer) -> list[str]:
+    """Names of the layers feeding `layer`: one for a chain, several where branches merge."""
+    import keras
+
+    if isinstance(layer, keras.layers.InputLayer):
+        return []
+    return [t._keras_history.operation.name for t in keras.tree.flatten(layer.input)]
+
+
+def layer_views(layers: list, activations: dict[str, np.ndarray], every_layer: bool = False) -> list[LayerView]:
+    """What to show of each layer: maps for (H, W, C) outputs, bars for vectors, one line for
+    flattening and dropout; batch normalisation and activation maps folded unless `every_layer`."""
+    views, previous, folded = [], None, []
+    for layer in layers:
+        act = activations[layer.name]
+        kind = type(layer).__name__
+        sources = layer_inputs(layer)
+        fed_by = f" · from {' + '.join(sources)}" if previous and sources != [previous] else ""
+        previous = layer.name
+        if not every_layer and kind in FOLDED_KINDS and is_map(act):
+            folded.append(layer.name)
+            continue
+        if folded:
+            views.append(LayerView("folded", f"⋯ folded: {', '.join(folded)}"))
+            folded = []
+        shape = "×".join(str(d) for d in act.shape)
+        if kind == "Dropout":
+            views.append(LayerView("note", f"**{layer.name}** · Dropout · passes everything through when "
+                                           "reading; while training it silences random units"))
+        elif is_map(act):
+            views.append(LayerView("maps", f"**{layer.name}** · {kind} · {shape}{fed_by}", act))
+        elif kind == "Flatten":
+            views.append(LayerView("note", f"**{layer.name}** · {' + '.join(sources)} laid end to end: "
+                                           f"{act.size:,} numbers into the dense layers"))
+        else:
+            views.append(LayerView("vector", f"**{layer.name}** · {kind} · {act.size} units{fed_by}", act))
+    return views
+
+
+def summary_rows(model: keras.Model) -> list[dict]:
     """One row per layer: name, type, output shape, params (what `model.summary()` prints)."""
     import keras
 
@@ -91,7 +104,7 @@ def summary_rows(model: "keras.Model") -> list[dict]:
         {
             "Layer": layer.name,
             "Type": type(layer).__name__,
-            "Output shape": str(tuple(layer.output.shape[1:])),
+            "Output": "×".join(str(d) for d in layer.output.shape[1:]),
             "Params": layer.count_params(),
         }
         for layer in model.layers
@@ -99,7 +112,39 @@ def summary_rows(model: "keras.Model") -> list[dict]:
     ]
 
 
-def training_curves(snapshot: "ProgressSnapshot", max_points: int = MAX_CURVE_POINTS) -> list[dict]:
+def probability_chart(probabilities: np.ndarray, top: int) -> altair.Chart:
+    """The ten digits' probabilities as bars, the most probable one highlighted."""
+    import altair as alt
+
+    values = [{"digit": d, "probability": float(p), "top": i == top}
+              for i, (d, p) in enumerate(zip(DIGITS, probabilities))]
+    return alt.Chart(alt.Data(values=values)).mark_bar().encode(
+        x=alt.X("digit:N", title="digit", axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("probability:Q", title=None, stack=None, scale=alt.Scale(domain=[0, 1]),
+                axis=alt.Axis(format="%")),
+        color=alt.condition("datum.top", alt.value("#e8590c"), alt.value("#4c8bd6")),
+        tooltip=[alt.Tooltip("digit:N"), alt.Tooltip("probability:Q", format=".1%")],
+    ).properties(height=150)
+
+
+def vector_chart(values: np.ndarray) -> altair.Chart:
+    """A dense layer's units as bars, numbered from 0 (digits for a ten-unit output)."""
+    import altair as alt
+
+    names = DIGITS if values.size == NUM_CLASSES else [str(i) for i in range(values.size)]
+    title = "digit" if values.size == NUM_CLASSES else "unit"
+    data = [{"unit": n, "activation": float(v)} for n, v in zip(names, values)]
+    return alt.Chart(alt.Data(values=data)).mark_bar(color="#4c8bd6").encode(
+        x=alt.X("unit:N", title=title, sort=names, axis=alt.Axis(labelAngle=0, labelOverlap=True)),
+        # an explicit domain: Vega draws before Streamlit hands it the data, and warns of an
+        # "infinite extent" for a domain it would compute from no data
+        y=alt.Y("activation:Q", title=None, stack=None,
+                scale=alt.Scale(domain=[min(0.0, float(values.min())), max(float(values.max()), 1e-6)])),
+        tooltip=[alt.Tooltip("unit:N", title=title), alt.Tooltip("activation:Q", format=".3f")],
+    ).properties(height=150)
+
+
+def training_curves(snapshot: ProgressSnapshot, max_points: int = MAX_CURVE_POINTS) -> list[dict]:
     """Long-format rows (epoch, metric, split, value) for loss and accuracy curves.
 
     Training values come from the batches (thinned to at most `max_points`), validation
@@ -122,102 +167,114 @@ def training_curves(snapshot: "ProgressSnapshot", max_points: int = MAX_CURVE_PO
     return rows
 
 
-def curves_chart(rows: list[dict], metric: str, epochs: int) -> "altair.Chart":
+def curves_chart(rows: list[dict], metric: str, epochs: int, dark: bool = False) -> altair.Chart:
     """Train line and validation points for one metric, on an x axis spanning all epochs."""
     import altair as alt
 
-    values = [r for r in rows if r["metric"] == metric]
+    values = [r for r in rows if r["metric"] == metric and np.isfinite(r["value"])]
+    found = [r["value"] for r in values] or [0.0, 1.0]
+    low, high = min(found), max(found)
+    pad = max((high - low) * 0.05, 1e-3)
     base = alt.Chart(alt.Data(values=values)).encode(
         x=alt.X("epoch:Q", title="epoch", scale=alt.Scale(domain=[0, epochs])),
-        y=alt.Y("value:Q", title=metric, scale=alt.Scale(zero=False)),
+        y=alt.Y("value:Q", title=metric, scale=alt.Scale(domain=[low - pad, high + pad])),
         color=alt.Color("split:N", title=None, scale=alt.Scale(
-            domain=["train", "validation"], range=["#3b528b", "#f28e2b"])),
+            domain=["train", "validation"], range=CURVE_COLOURS[dark]), legend=alt.Legend(orient="bottom")),
     )
-    return (base.mark_line() + base.mark_point(filled=True, size=60).transform_filter(
+    return (base.mark_line(strokeWidth=2) + base.mark_point(filled=True, size=70).transform_filter(
         alt.datum.split == "validation")).properties(height=200)
 
 
-def layer_inputs(layer) -> list[str]:
-    """Names of the layers feeding `layer`: one for a chain, several where branches merge."""
-    import keras
-
-    if isinstance(layer, keras.layers.InputLayer):
-        return []
-    return [t._keras_history.operation.name for t in keras.tree.flatten(layer.input)]
-
-
-def diverging(values: np.ndarray) -> np.ndarray:
-    """Signed values to RGB: blue negative, white zero, red positive, symmetric scale."""
-    limit = float(np.abs(values).max()) or 1.0
-    t = np.clip(values / limit, -1, 1)[..., np.newaxis]
-    white, red, blue = np.array([255, 255, 255.0]), np.array([178, 24, 43.0]), np.array([33, 102, 172.0])
-    rgb = np.where(t >= 0, white + t * (red - white), white - t * (blue - white))
-    return rgb.round().astype(np.uint8)
-
-
-def first_layer_weights(model: "keras.Model") -> tuple[str, np.ndarray] | None:
-    """(layer name, (H, W, N) weights) of the first layer that looks at the image directly.
+def first_layer_weights(model: keras.Model) -> tuple[str, np.ndarray, bool] | None:
+    """(layer name, (H, W, N) weights, dense?) of the first layer that looks at the image directly.
 
     For a convolution: its N kernels. For a dense layer on the flattened image: each
     unit's 784 weights as a 28x28 picture of what the unit looks for.
     """
     import keras
 
+    pixels = IMAGE_SHAPE[0] * IMAGE_SHAPE[1]
     for layer in model.layers:
         if isinstance(layer, keras.layers.Conv2D) and layer.kernel.shape[2] == 1:
-            return layer.name, np.asarray(layer.kernel, dtype=np.float32)[:, :, 0, :]
+            return layer.name, np.asarray(layer.kernel, dtype=np.float32)[:, :, 0, :], False
         if isinstance(layer, keras.layers.Dense):
             kernel = np.asarray(layer.kernel, dtype=np.float32)
-            if kernel.shape[0] == 28 * 28:
-                return layer.name, kernel.reshape(28, 28, -1)
+            if kernel.shape[0] == pixels:
+                return layer.name, kernel.reshape(IMAGE_SHAPE[0], IMAGE_SHAPE[1], -1), True
             return None
     return None
 
 
-def weight_grid(weights: np.ndarray, cell: int = 48, gap: int = 8) -> np.ndarray:
-    """Tile (H, W, N) signed weights into one RGB image, diverging colours, one shared scale."""
-    return _tile(diverging(weights), cell, gap)
-
-
 def saliency_overlay(image: np.ndarray, saliency: np.ndarray, size: int = 224) -> np.ndarray:
     """The 28x28 input in grey with the saliency laid over it in viridis, enlarged."""
-    grey = np.repeat(np.asarray(image, np.float32).reshape(28, 28, 1) * 255, 3, axis=-1)
-    heat = colourise(saliency, 1.0).astype(np.float32)
+    grey = np.repeat(np.asarray(image, np.float32).reshape(IMAGE_SHAPE[:2] + (1,)) * 255, 3, axis=-1)
+    heat = VIRIDIS[(np.clip(saliency, 0, 1) * (len(VIRIDIS) - 1)).round().astype(int)].astype(np.float32)
     alpha = 0.35 + 0.65 * saliency[..., np.newaxis]
     blended = (alpha * heat + (1 - alpha) * grey * 0.6).round().astype(np.uint8)
     return np.asarray(Image.fromarray(blended).resize((size, size), Image.Resampling.NEAREST))
 
 
-def confusion_chart(confusion: np.ndarray) -> "altair.Chart":
-    """Counts of true digit (rows) against predicted digit (columns), mistakes highlighted."""
+def confusion_chart(confusion: np.ndarray) -> altair.Chart:
+    """Counts of true digit (rows) against predicted digit (columns): correct readings in green,
+    mistakes from light to deep orange by count, empty cells left clear, every number readable."""
     import altair as alt
 
-    values = [{"true": t, "predicted": p, "count": int(confusion[t, p]), "correct": t == p}
-              for t in range(10) for p in range(10)]
+    mistakes = confusion[~np.eye(NUM_CLASSES, dtype=bool)]
+    worst = max(int(mistakes.max()), 1)
+    light, deep = np.array([253, 208, 162]), np.array([166, 54, 3])
+
+    def colours(t: int, p: int) -> tuple[str, str]:
+        count = int(confusion[t, p])
+        if t == p:
+            return "#2f9e44", "white"
+        if count == 0:
+            return "transparent", "black"
+        share = count / worst
+        rgb = (light + (deep - light) * share).round().astype(int)
+        return f"rgb({rgb[0]},{rgb[1]},{rgb[2]})", "white" if share > 0.5 else "black"
+
+    values = []
+    for t in range(NUM_CLASSES):
+        for p in range(NUM_CLASSES):
+            fill, ink = colours(t, p)
+            values.append({"true": t, "predicted": p, "count": int(confusion[t, p]), "fill": fill, "ink": ink})
     base = alt.Chart(alt.Data(values=values)).encode(
-        x=alt.X("predicted:O", title="predicted digit"), y=alt.Y("true:O", title="true digit"))
-    cells = base.mark_rect().encode(color=alt.condition(
-        "datum.correct", alt.value("#e8f0e8"),
-        alt.Color("count:Q", scale=alt.Scale(scheme="orangered", type="symlog"), legend=None)))
+        x=alt.X("predicted:O", title="read as", axis=alt.Axis(labelAngle=0)), y=alt.Y("true:O", title="true digit"),
+        tooltip=[alt.Tooltip("true:O", title="true digit"), alt.Tooltip("predicted:O", title="read as"),
+                 alt.Tooltip("count:Q")])
+    cells = base.mark_rect(stroke="#8886", strokeWidth=0.5).encode(color=alt.Color("fill:N", scale=None))
     text = base.mark_text(fontSize=11).encode(
-        text=alt.condition("datum.count > 0", "count:Q", alt.value("")))
+        text=alt.condition("datum.count > 0", "count:Q", alt.value("")), color=alt.Color("ink:N", scale=None))
     return (cells + text).properties(height=360)
 
 
-def comparison_rows(metrics: dict[str, dict]) -> list[dict]:
-    """One row per registry architecture: measured here beside the article's published figures."""
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2%}"
+
+
+def comparison_rows(metrics: dict[str, dict], pen_digits: dict[str, float] | None = None) -> list[dict]:
+    """One row per registry architecture: measured here beside the tutorial's published figures.
+
+    `pen_digits`: the share of real pen digits by unseen writers each model reads right
+    (from `python -m cnn_demo.evaluate`), where measured. Missing figures show as "—".
+    """
     from cnn_demo.architectures import ARCHITECTURES
 
+    pen_digits = pen_digits or {}
     rows = []
     for name, arch in ARCHITECTURES.items():
         row = metrics.get(name, {})
+        seconds = row.get("seconds_per_epoch")
         rows.append({
             "Architecture": arch.label,
             "Params": row.get("params"),
-            "Epochs": row.get("epochs"),
-            "Seconds per epoch here": row.get("seconds_per_epoch"),
-            "Test accuracy here": row.get("test_accuracy"),
-            "Article: seconds per epoch": arch.article_seconds_per_epoch,
-            "Article: test accuracy": arch.article_accuracy,
+            "Recipe": {"drawings": "MNIST + pen drawings", "mnist": "MNIST"}.get(row.get("recipe", "mnist")),
+            "Epochs": str(row.get("epochs", "—")),
+            "s/epoch here": "—" if seconds is None else f"{seconds:.1f}",
+            "MNIST test here": _pct(row.get("test_accuracy")),
+            "Pen digits, new writers": _pct(pen_digits.get(name)),
+            "Tutorial: s/epoch": "—" if arch.article_seconds_per_epoch is None
+            else f"{arch.article_seconds_per_epoch:g}",
+            "Tutorial: MNIST test": _pct(arch.article_accuracy),
         })
     return rows

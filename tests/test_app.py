@@ -16,21 +16,30 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from cnn_demo.architectures import ARCHITECTURES
-from cnn_demo.strokes import DIGITS, place, render
+from cnn_demo.strokes import digit, render
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
+A_DIGIT = digit(3)
 
 
 @pytest.fixture
 def drawing(monkeypatch):
     """Holds the image the canvas returns; set `drawing.image` to draw.
 
-    The stand-in module replaces the real one outright: a components-v2 package can only
-    be imported inside a running server, which AppTest is not.
+    Like the real canvas, a new key (the Clear button's doing) is a new, empty surface:
+    the image is returned only under the key it was drawn on. The stand-in module replaces
+    the real one outright: a components-v2 package can only be imported inside a running
+    server, which AppTest is not.
     """
-    holder = SimpleNamespace(image=None)
+    holder = SimpleNamespace(image=None, key=None)
+
+    def st_canvas(key: str, **kwargs):
+        if holder.key is None:
+            holder.key = key
+        return SimpleNamespace(image_data=holder.image if key == holder.key else None)
+
     fake = ModuleType("streamlit_drawable_canvas")
-    fake.st_canvas = lambda **kwargs: SimpleNamespace(image_data=holder.image)
+    fake.st_canvas = st_canvas
     monkeypatch.setitem(sys.modules, "streamlit_drawable_canvas", fake)
     return holder
 
@@ -46,6 +55,10 @@ def image_captions(at: AppTest) -> list[str]:
     return [image.caption for element in at.get("image") for image in element.proto.imgs]
 
 
+def html_blocks(at: AppTest) -> list[str]:
+    return [element.proto.body for element in at.get("html")]
+
+
 def table_with(at: AppTest, column: str):
     """The first dataframe on the page that has `column`."""
     return next(df.value for df in at.dataframe if column in df.value.columns)
@@ -56,85 +69,171 @@ def prediction(at: AppTest) -> str | None:
     return metrics[0].value if metrics else None
 
 
+def choose(at: AppTest, name: str) -> AppTest:
+    return at.selectbox(key="architecture").set_value(name).run()
+
+
+def button(at: AppTest, label: str):
+    return next(b for b in at.button if b.label == label)
+
+
+def jobs(at: AppTest) -> dict:
+    return at.session_state["session"].jobs if "session" in at.session_state else {}
+
+
+def start_tiny_training(at: AppTest, name: str = "baseline", train_size: int = 1_000) -> None:
+    """Start a one-epoch run of `name` on few images and small batches."""
+    choose(at, name)
+    at.number_input(key="epochs").set_value(1)
+    at.select_slider(key="train_size").set_value(train_size)
+    at.select_slider(key="batch_size").set_value(16)
+    button(at, f"Start training {ARCHITECTURES[name].label}").click().run()
+
+
 def test_empty_canvas_shows_a_hint_and_no_prediction(app):
     assert not app.exception
     assert prediction(app) is None
     assert any("Draw a digit" in info.value for info in app.info)
 
 
+def test_the_page_opens_on_pooled_and_shows_feature_maps_after_the_first_drawing(app, drawing):
+    assert app.selectbox(key="architecture").value == "pooled"
+    drawing.image = render(A_DIGIT)
+    app.run()
+    assert prediction(app) == "3"
+    headings = [md.value for md in app.markdown]
+    assert "**conv_1** · Conv2D · 28×28×64" in headings
+    maps = [block for block in html_blocks(app) if 'aria-label="**' in block]  # the layers' grids
+    assert len(maps) == 4 and 'aria-label="**pool_2** · MaxPooling2D · 7×7×32"' in maps[3]
+
+
 @pytest.mark.parametrize("name", ARCHITECTURES)
-@pytest.mark.parametrize("digit", [3, 7])
-def test_drawn_digit_is_predicted_under_each_architecture(app, drawing, name, digit):
-    drawing.image = render(place(DIGITS[digit], 45, 40, 190))
-    app.radio(key="architecture").set_value(name).run()
+@pytest.mark.parametrize("d", [3, 7])
+def test_drawn_digit_is_predicted_under_each_architecture(app, drawing, name, d):
+    drawing.image = render(digit(d))
+    choose(app, name)
     assert not app.exception
-    assert prediction(app) == str(digit)
+    assert prediction(app) == str(d)
 
 
 def test_architecture_switch_changes_the_layers_shown(app, drawing):
-    drawing.image = render(place(DIGITS[4], 45, 40, 190))
-    app.run()
+    drawing.image = render(digit(4))
+    choose(app, "baseline")
     baseline_text = " ".join(md.value for md in app.markdown)
-    app.radio(key="architecture").set_value("pooled").run()
+    choose(app, "pooled")
     pooled_text = " ".join(md.value for md in app.markdown)
     assert "conv_1" not in baseline_text and "pool_2" not in baseline_text
     assert "**conv_1** · Conv2D · 28×28×64" in pooled_text and "**pool_2** · MaxPooling2D · 7×7×32" in pooled_text
 
 
+def test_batch_normalisation_and_activation_maps_are_folded_until_every_layer_is_asked_for(app, drawing):
+    drawing.image = render(A_DIGIT)
+    choose(app, "residual")
+    folded = " ".join(md.value for md in app.markdown)
+    assert "**block_1_conv_a** · Conv2D" in folded and "block_1_norm_a** ·" not in folded
+    assert any(c.value == "⋯ folded: block_1_norm_a, block_1_relu_a" for c in app.caption)
+    app.toggle(key="every_layer").set_value(True).run()
+    everything = " ".join(md.value for md in app.markdown)
+    assert "**block_1_norm_a** · BatchNormalization · 28×28×32" in everything
+    assert "**block_1_relu_a** · Activation · 28×28×32" in everything
+
+
+def test_show_every_layer_stays_on_across_a_clear(app, drawing):
+    drawing.image = render(A_DIGIT)
+    choose(app, "residual")
+    app.toggle(key="every_layer").set_value(True).run()
+    button(app, "Clear").click().run()
+    drawing.key = None
+    app.run()
+    assert app.toggle(key="every_layer").value is True
+    assert "**block_1_norm_a** · BatchNormalization · 28×28×32" in " ".join(md.value for md in app.markdown)
+
+
+def test_a_layer_with_negative_values_gets_a_two_sided_colour_scale(app, drawing):
+    drawing.image = render(A_DIGIT)
+    choose(app, "residual")
+    blocks = [b for b in html_blocks(app) if 'class="cnn-maps"' in b]
+    # the stem convolution ends in a ReLU: one-sided; a residual block's convolutions do not
+    assert 'class="signed"' not in blocks[0] and 'class="signed"' in blocks[1]
+
+
 def test_model_summary_lists_every_layer_with_its_parameters(app):
-    app.radio(key="architecture").set_value("conv").run()
+    choose(app, "conv")
     table = table_with(app, "Layer")
     assert list(table["Layer"]) == ["conv_1", "conv_2", "flatten", "dense_1", "dense_2", "softmax"]
+    assert list(table["Output"])[:2] == ["28×28×64", "28×28×32"]
     assert table["Params"].sum() == 823_338
 
 
-def test_training_a_tiny_run_ends_with_a_test_accuracy_beside_the_shipped_and_the_articles(app, drawing):
-    drawing.image = render(place(DIGITS[1], 45, 40, 190))
-    app.number_input(key="epochs").set_value(1)
-    app.select_slider(key="train_size").set_value(1_000)
-    app.select_slider(key="batch_size").set_value(16)
-    [start] = [b for b in app.button if b.label == "Start training Baseline"]
-    start.click().run()
+def test_training_a_tiny_run_ends_with_a_test_accuracy_beside_the_shipped_and_the_tutorials(app, drawing):
+    drawing.image = render(digit(1))
+    start_tiny_training(app)
     assert not app.exception
-    job = app.session_state["jobs"]["baseline"]
+    job = jobs(app)["baseline"]
     job.join(timeout=120)
     app.run()
     labels = {m.label: m.value for m in app.metric}
     assert float(labels["Test accuracy, trained here"].rstrip("%")) > 50
-    assert "Shipped model" in labels and labels["Article"] == "92.33%"
-    assert app.radio(key="weights_baseline").value == "trained"
+    assert "Shipped model" in labels and labels["Tutorial"] == "92.33%"
+    assert app.radio(key="weights_baseline").value is True
     assert len(app.get("download_button")) == 1
 
 
-def test_second_start_while_training_is_refused_with_a_message(app):
-    app.select_slider(key="train_size").set_value(60_000)
-    [start] = [b for b in app.button if b.label.startswith("Start training")]
-    start.click().run()
-    job = app.session_state["jobs"]["baseline"]
+def test_a_live_training_validates_on_training_images_kept_aside_not_on_the_test_set(app):
+    start_tiny_training(app)
+    job = jobs(app)["baseline"]
+    job.join(timeout=120)
+    assert job.config.validation_size == 5_000
+    (end,) = job.progress.snapshot().epoch_ends
+    assert end.val_accuracy is not None
+    app.run()
+    assert any("training images the model never learns from" in c.value for c in app.caption)
+
+
+def test_start_is_disabled_while_this_session_trains(app):
+    start_tiny_training(app, train_size=55_000)
+    job = jobs(app)["baseline"]
     try:
-        app.radio(key="architecture").set_value("pooled").run()
-        [start] = [b for b in app.button if b.label.startswith("Start training")]
-        start.click().run()
-        assert any("still training" in w.value for w in app.warning)
-        assert "pooled" not in app.session_state["jobs"]
+        choose(app, "pooled")
+        assert button(app, "Start training Pooled").disabled
+        assert "pooled" not in jobs(app)
+    finally:
+        job.stop()
+        job.join(timeout=60)
+
+
+def test_the_quick_preset_fills_in_the_settings(app):
+    app.segmented_control(key="preset").set_value("As the article").run()
+    assert (app.number_input(key="epochs").value, app.select_slider(key="train_size").value) == (10, 55_000)
+    app.segmented_control(key="preset").set_value("Quick").run()
+    assert (app.number_input(key="epochs").value, app.select_slider(key="train_size").value) == (3, 10_000)
+
+
+def test_the_training_panel_says_when_it_shows_another_architecture_than_the_drawing(app, drawing):
+    drawing.image = render(A_DIGIT)
+    start_tiny_training(app, train_size=55_000)
+    job = jobs(app)["baseline"]
+    try:
+        choose(app, "conv")
+        assert any("This panel shows the Baseline training; the drawing above is read by Conv" in c.value
+                   for c in app.caption)
     finally:
         job.stop()
         job.join(timeout=60)
 
 
 def test_stop_button_ends_a_run_and_keeps_the_partly_trained_model_labelled(app, drawing):
-    drawing.image = render(place(DIGITS[7], 45, 40, 190))
-    app.select_slider(key="train_size").set_value(60_000)
-    [start] = [b for b in app.button if b.label.startswith("Start training")]
-    start.click().run()
-    job = app.session_state["jobs"]["baseline"]
-    [stop] = [b for b in app.button if b.label == "Stop training Baseline"]
-    stop.click().run()
+    drawing.image = render(digit(7))
+    choose(app, "baseline")
+    app.select_slider(key="train_size").set_value(55_000)
+    button(app, "Start training Baseline").click().run()
+    job = jobs(app)["baseline"]
+    button(app, "Stop training Baseline").click().run()
     job.join(timeout=60)
     app.run()
     assert not job.running and job.progress.snapshot().stopped
     assert any("Stopped in epoch" in p.proto.text for p in app.get("progress"))
-    assert app.radio(key="weights_baseline").value == "trained"
+    assert app.radio(key="weights_baseline").value is True
     assert any("Trained here: stopped early, in epoch 1 of 3" in c.value for c in app.caption)
     assert prediction(app) is not None
 
@@ -143,12 +242,10 @@ def test_a_second_session_waits_in_line_for_the_training_slot_and_sees_its_place
     first, second = AppTest.from_file(APP, default_timeout=120), AppTest.from_file(APP, default_timeout=120)
     for at in (first, second):
         at.run()
-        at.select_slider(key="train_size").set_value(60_000)
-    [start] = [b for b in first.button if b.label.startswith("Start training")]
-    start.click().run()
-    [start] = [b for b in second.button if b.label.startswith("Start training")]
-    start.click().run()
-    first_job, second_job = (at.session_state["jobs"]["baseline"] for at in (first, second))
+        choose(at, "baseline")
+        at.select_slider(key="train_size").set_value(55_000)
+        button(at, "Start training Baseline").click().run()
+    first_job, second_job = jobs(first)["baseline"], jobs(second)["baseline"]
     try:
         assert any("place 1 in line" in info.value for info in second.info)
         assert second_job.place_in_line == 1 and first_job.place_in_line is None
@@ -160,16 +257,14 @@ def test_a_second_session_waits_in_line_for_the_training_slot_and_sees_its_place
 
 
 def test_a_sessions_trained_model_is_invisible_to_another_session(drawing):
-    drawing.image = render(place(DIGITS[7], 45, 40, 190))
+    drawing.image = render(digit(7))
     trainer, other = AppTest.from_file(APP, default_timeout=120), AppTest.from_file(APP, default_timeout=120)
     trainer.run()
-    trainer.number_input(key="epochs").set_value(1)
-    trainer.select_slider(key="train_size").set_value(1_000)
-    [start] = [b for b in trainer.button if b.label.startswith("Start training")]
-    start.click().run()
-    trainer.session_state["jobs"]["baseline"].join(timeout=120)
+    start_tiny_training(trainer)
+    jobs(trainer)["baseline"].join(timeout=120)
     other.run()
-    assert "jobs" not in other.session_state or other.session_state["jobs"] == {}
+    choose(other, "baseline")
+    assert jobs(other) == {}
     assert not [r for r in other.radio if r.label == "Weights"]
     assert prediction(other) == "7"
 
@@ -184,11 +279,11 @@ def test_a_missing_shipped_model_is_named_with_its_reason_and_training_is_offere
     st.cache_resource.clear()
     try:
         at = AppTest.from_file(APP, default_timeout=120)
-        drawing.image = render(place(DIGITS[7], 45, 40, 190))
+        drawing.image = render(digit(7))
         at.run()
         assert not at.exception
-        assert any("Baseline model is unavailable: baseline.keras is missing" in w.value for w in at.warning)
-        assert any(b.label == "Start training Baseline" for b in at.button)
+        assert any("Pooled model is unavailable: pooled.keras is missing" in w.value for w in at.warning)
+        assert any(b.label == "Start training Pooled" for b in at.button)
         assert prediction(at) is None
     finally:
         st.cache_resource.clear()
@@ -204,6 +299,27 @@ def test_a_dot_shows_a_question_mark_and_why_instead_of_a_digit(app, drawing):
     assert any("Too small to read" in c.value for c in app.caption)
 
 
+def test_a_drawn_letter_is_not_a_digit_and_the_page_says_what_the_softmax_would_have_said(app, drawing):
+    drawing.image = render([[(60, 240), (140, 40), (220, 240)], [(95, 160), (185, 160)]])  # an A
+    app.run()
+    assert prediction(app) == "Not a digit"
+    [caption] = [c.value for c in app.caption if "not a digit" in c.value]
+    assert "The model alone would have said" in caption and "always" in caption
+
+
+def test_clear_empties_the_canvas_and_keeps_the_chosen_tab(app, drawing):
+    drawing.image = render(A_DIGIT)
+    app.run()
+    open_tab(app, "drawing_tabs", "Where it looked")
+    button(app, "Clear").click().run()
+    assert prediction(app) is None
+    assert app.session_state["drawing_tabs"] == "Where it looked"
+    drawing.key = None  # the next drawing lands on the new canvas
+    app.run()
+    assert prediction(app) == "3" and app.session_state["drawing_tabs"] == "Where it looked"
+    assert "where a change would most sway the answer 3" in image_captions(app)
+
+
 def open_tab(at: AppTest, tabs_key: str, label: str) -> AppTest:
     """Select a lazy tab the way a click would: through its keyed state, then rerun."""
     at.session_state[tabs_key] = label
@@ -211,8 +327,8 @@ def open_tab(at: AppTest, tabs_key: str, label: str) -> AppTest:
 
 
 def test_where_it_looked_shows_the_input_beside_its_saliency(app, drawing):
-    drawing.image = render(place(DIGITS[7], 45, 40, 190))
-    app.radio(key="architecture").set_value("pooled").run()
+    drawing.image = render(digit(7))
+    app.run()
     open_tab(app, "drawing_tabs", "Where it looked")
     assert not app.exception
     assert "where a change would most sway the answer 7" in image_captions(app)
@@ -220,18 +336,28 @@ def test_where_it_looked_shows_the_input_beside_its_saliency(app, drawing):
 
 
 def test_all_models_reads_the_drawing_with_every_architecture(app, drawing):
-    drawing.image = render(place(DIGITS[3], 45, 40, 190))
+    drawing.image = render(A_DIGIT)
     app.run()
     open_tab(app, "drawing_tabs", "All models")
     assert not app.exception
     table = table_with(app, "Prediction")
     assert list(table["Architecture"]) == [a.label for a in ARCHITECTURES.values()]
     assert (table["Prediction"] == "3").all()
+    assert table["Softmax says"].str.startswith("3, ").all()
+
+
+def test_all_models_says_not_a_digit_for_a_letter_for_every_architecture(app, drawing):
+    drawing.image = render([[(60, 240), (140, 40), (220, 240)], [(95, 160), (185, 160)]])
+    app.run()
+    open_tab(app, "drawing_tabs", "All models")
+    table = table_with(app, "Prediction")
+    assert (table["Prediction"] == "Not a digit").all()
+    assert any("does not look like a digit" in c.value for c in app.caption)
 
 
 def test_branching_layers_say_which_layers_feed_them(app, drawing):
-    drawing.image = render(place(DIGITS[3], 45, 40, 190))
-    app.radio(key="architecture").set_value("inception").run()
+    drawing.image = render(A_DIGIT)
+    choose(app, "inception")
     headings = [md.value for md in app.markdown]
     assert not app.exception
     assert any(h.startswith("**inception_1_join** · Concatenate") and
@@ -239,18 +365,20 @@ def test_branching_layers_say_which_layers_feed_them(app, drawing):
                for h in headings)
 
 
-def test_learned_filters_show_the_first_convolutions_kernels(app):
-    app.radio(key="architecture").set_value("pooled").run()
+def test_learned_filters_show_the_first_convolutions_numbered_kernels(app):
     assert not app.exception
     assert any(md.value == "**conv_1** · 64 learned 3×3 filters" for md in app.markdown)
+    [grid] = [b for b in html_blocks(app) if 'class="cnn-maps"' in b]
+    assert "<span>0</span>" in grid and "<span>63</span>" in grid and "<span>64</span>" not in grid
 
 
-def test_baseline_filters_are_its_dense_units_as_28x28_pictures(app):
-    assert any(md.value == "**dense_1** · 32 learned 28×28 filters" for md in app.markdown)
+def test_baseline_filters_are_its_dense_units_as_28x28_pictures_not_edge_filters(app):
+    choose(app, "baseline")
+    assert any(md.value == "**dense_1** · 32 dense units, each weighing all 784 pixels" for md in app.markdown)
+    assert any("A dense layer has no filters that slide" in c.value for c in app.caption)
 
 
 def test_test_set_view_shows_accuracy_confusion_matrix_and_misread_digits(app):
-    app.radio(key="architecture").set_value("pooled").run()
     open_tab(app, "model_tabs", "Test set")
     assert not app.exception
     metrics = {m.label: m.value for m in app.metric}
@@ -260,20 +388,24 @@ def test_test_set_view_shows_accuracy_confusion_matrix_and_misread_digits(app):
     assert len(app.get("vega_lite_chart")) >= 1
 
 
-def test_comparison_table_lists_every_architecture_beside_the_articles_figures(app):
+def test_comparison_table_lists_every_architecture_beside_the_tutorials_figures(app):
     open_tab(app, "model_tabs", "Compare architectures")
     assert not app.exception
-    table = table_with(app, "Article: test accuracy")
-    assert list(table["Architecture"]) == [a.label for a in ARCHITECTURES.values()]
-    assert table.set_index("Architecture").loc["Pooled", "Article: test accuracy"] == 0.9838
-    assert table["Test accuracy here"].notna().all()
+    table = table_with(app, "Tutorial: MNIST test").set_index("Architecture")
+    assert list(table.index) == [a.label for a in ARCHITECTURES.values()]
+    assert table.loc["Pooled", "Tutorial: MNIST test"] == "98.38%"
+    assert table.loc["Residual", "Tutorial: MNIST test"] == "—"
+    assert not table.isna().any().any() and "None" not in table.to_string()
+    assert table["MNIST test here"].str.fullmatch(r"\d\d\.\d\d%").all()
 
 
-def test_the_app_stops_streamlit_clearing_the_keras_session_after_each_run(app, monkeypatch):
+def test_no_keras_session_is_cleared_during_a_run(drawing, monkeypatch):
     import keras
-    from streamlit.runtime.scriptrunner import script_runner
 
     cleared = []
     monkeypatch.setattr(keras.backend, "clear_session", lambda *a, **k: cleared.append(True))
-    script_runner._clean_problem_modules()
-    assert cleared == []
+    at = AppTest.from_file(APP, default_timeout=120)
+    drawing.image = render(A_DIGIT)
+    at.run()
+    at.run()
+    assert prediction(at) == "3" and cleared == []

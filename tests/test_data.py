@@ -9,7 +9,7 @@ def test_mnist_has_60000_training_and_10000_test_images_as_float_in_unit_range(m
     assert mnist.train.x.shape == (60_000, 28, 28, 1)
     assert mnist.test.x.shape == (10_000, 28, 28, 1)
     assert mnist.train.x.dtype == np.float32
-    assert 0.0 == mnist.train.x.min() and mnist.train.x.max() == 1.0
+    assert mnist.train.x.min() == 0.0 and mnist.train.x.max() == 1.0
 
 
 def test_mnist_labels_are_the_originals_in_the_original_order(mnist):
@@ -23,9 +23,8 @@ def test_mnist_arrays_are_read_only_so_sessions_cannot_corrupt_them(mnist):
 
 
 def test_readme_test_command_is_the_one_ci_runs():
-    from pathlib import Path
+    from cnn_demo.paths import ROOT as root
 
-    root = Path(__file__).resolve().parent.parent
-    command = "pip install -r requirements-dev.txt && python -m pytest"
+    command = "pip install -r requirements-dev.txt && ruff check . && python -m pytest"
     assert command in (root / "README.md").read_text()
     assert command in (root / ".ci" / "run").read_text().splitlines()

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from cnn_demo.architectures import ARCHITECTURES
-from cnn_demo.inference import Prediction, Predictor
+from cnn_demo.inference import Predictor
 
 
 @pytest.mark.parametrize("name", ARCHITECTURES)
@@ -43,20 +43,8 @@ def test_batch_probabilities_agree_with_single_predictions(mnist):
     np.testing.assert_allclose(batch[2], predictor(mnist.test.x[2]).probabilities, atol=1e-5)
 
 
-def test_low_top_probability_reads_as_a_doubt_between_the_two_likeliest_digits():
-    probabilities = np.array([0.02, 0.01, 0.01, 0.01, 0.45, 0.02, 0.01, 0.02, 0.05, 0.40])
-    assert Prediction(probabilities, {}).verdict == "4 or 9?"
-    assert not Prediction(probabilities, {}).sure
-
-
-def test_high_top_probability_reads_as_the_digit():
-    probabilities = np.full(10, 0.01)
-    probabilities[7] = 0.91
-    assert Prediction(probabilities, {}).verdict == "7"
-
-
 def test_a_bfloat16_model_still_gives_float32_probabilities_and_activations(mnist):
-    from cnn_demo.training import with_dtype_policy
+    from cnn_demo.fitting import with_dtype_policy
 
     mixed = with_dtype_policy(ARCHITECTURES["pooled"].build(), "mixed_bfloat16")
     prediction = Predictor(mixed)(mnist.test.x[0])

@@ -7,8 +7,8 @@ import pytest
 from PIL import Image
 
 from cnn_demo.preprocess import preprocess
-from cnn_demo.visuals import to_grey
 from cnn_demo.strokes import DIGITS, place, render
+from cnn_demo.visuals import to_grey
 
 
 def test_empty_canvas_gives_no_input():

@@ -8,16 +8,21 @@ import numpy as np
 import pytest
 
 from cnn_demo.architectures import get_architecture
-from cnn_demo.training import (
-    TrainingConfig, TrainingProgress, build_for_training, save_model_atomically, train,
-)
+from cnn_demo.fitting import TrainingConfig, build_for_training, mnist_training_data, train
+from cnn_demo.jobs import TrainingJob, TrainingSlots
+from cnn_demo.pretrained import atomic_write, save_model_atomically, write_json_atomically
+from cnn_demo.progress import TrainingProgress
 
 SMALL = TrainingConfig(epochs=1, batch_size=32, train_size=320, validation_size=200, seed=0)
 
 
+def fit(model, mnist, config: TrainingConfig, progress: TrainingProgress | None = None):
+    return train(model, mnist_training_data(mnist, config), config, progress)
+
+
 def test_progress_callback_reports_every_batch_with_increasing_counts(mnist):
     progress = TrainingProgress(SMALL.epochs)
-    train(get_architecture("baseline").build(), mnist, SMALL, progress)
+    fit(get_architecture("baseline").build(), mnist, SMALL, progress)
     snap = progress.snapshot()
     assert [b.batch for b in snap.batches] == list(range(1, 11))
     assert all(b.batches_per_epoch == 10 and b.samples_per_second > 0 for b in snap.batches)
@@ -26,7 +31,7 @@ def test_progress_callback_reports_every_batch_with_increasing_counts(mnist):
 
 def test_each_epoch_end_carries_validation_loss_and_accuracy(mnist):
     progress = TrainingProgress(2)
-    train(get_architecture("baseline").build(), mnist,
+    fit(get_architecture("baseline").build(), mnist,
           TrainingConfig(epochs=2, batch_size=64, train_size=640, validation_size=200, seed=0), progress)
     ends = progress.snapshot().epoch_ends
     assert [e.epoch for e in ends] == [0, 1]
@@ -36,7 +41,7 @@ def test_each_epoch_end_carries_validation_loss_and_accuracy(mnist):
 def test_training_on_a_few_hundred_images_beats_chance(mnist):
     config = TrainingConfig(epochs=2, batch_size=32, train_size=600, validation_size=500, seed=0)
     progress = TrainingProgress(config.epochs)
-    train(get_architecture("pooled").build(), mnist, config, progress)
+    fit(get_architecture("pooled").build(), mnist, config, progress)
     assert progress.snapshot().epoch_ends[-1].val_accuracy > 0.5
 
 
@@ -53,7 +58,7 @@ def test_stop_request_ends_training_within_one_batch(mnist):
     watcher = threading.Thread(target=stop_after_third_batch)
     watcher.start()
     config = TrainingConfig(epochs=3, batch_size=8, train_size=8000, validation_size=100, seed=0)
-    result = train(get_architecture("baseline").build(), mnist, config, progress)
+    result = fit(get_architecture("baseline").build(), mnist, config, progress)
     watcher.join()
     snap = progress.snapshot()
     # the batch running when Stop arrived may finish; no further one starts
@@ -64,13 +69,25 @@ def test_stop_request_ends_training_within_one_batch(mnist):
 def test_stopped_epoch_runs_no_validation(mnist):
     progress = TrainingProgress(1)
     progress.request_stop()
-    train(get_architecture("baseline").build(), mnist,
-          TrainingConfig(epochs=1, batch_size=8, train_size=800, seed=0), progress)
+    fit(get_architecture("baseline").build(), mnist,
+          TrainingConfig(epochs=1, batch_size=8, train_size=800, validation_size=100, seed=0), progress)
     (end,) = progress.snapshot().epoch_ends
     assert not end.complete and end.val_accuracy is None
 
 
-@pytest.mark.parametrize("field, value", [("train_size", 0), ("train_size", 60_001), ("epochs", 0)])
+def test_validation_images_are_taken_from_the_training_set_and_never_trained_on(mnist):
+    data = mnist_training_data(mnist, TrainingConfig(train_size=55_000, validation_size=5_000))
+    assert len(data.train.x) == 55_000 and len(data.validation.x) == 5_000
+    np.testing.assert_array_equal(data.validation.x, mnist.train.x[55_000:])
+    np.testing.assert_array_equal(data.train.x, mnist.train.x[:55_000])
+
+
+def test_without_validation_there_is_nothing_to_validate_on(mnist):
+    assert mnist_training_data(mnist, TrainingConfig(train_size=1_000)).validation is None
+
+
+@pytest.mark.parametrize("field, value", [("train_size", 0), ("train_size", 60_001), ("epochs", 0),
+                                          ("validation_size", 60_000)])
 def test_config_refuses_out_of_range_values(field, value):
     with pytest.raises(ValueError):
         TrainingConfig(**{field: value})
@@ -84,7 +101,7 @@ def test_saved_model_file_appears_whole_and_leaves_no_temporary_file(tmp_path):
 
 
 def test_mixed_precision_copy_computes_in_bfloat16_with_the_same_weights():
-    from cnn_demo.training import with_dtype_policy
+    from cnn_demo.fitting import with_dtype_policy
 
     model = get_architecture("pooled").build()
     mixed = with_dtype_policy(model, "mixed_bfloat16")
@@ -99,7 +116,7 @@ def test_model_trained_in_bfloat16_is_saved_as_float32_without_loss(mnist, tmp_p
     config = TrainingConfig(epochs=1, batch_size=32, train_size=320, validation_size=0,
                             seed=0, precision="mixed_bfloat16")
     model = build_for_training("pooled", config)
-    train(model, mnist, config)
+    fit(model, mnist, config)
     loaded = keras.saving.load_model(save_model_atomically(model, tmp_path / "pooled.keras"))
     assert {layer.dtype_policy.name for layer in loaded.layers} == {"float32"}
     for a, b in zip(model.get_weights(), loaded.get_weights()):
@@ -112,8 +129,6 @@ def test_unknown_precision_error_lists_the_allowed_ones():
 
 
 def test_a_training_nobody_keeps_alive_stops_by_itself(mnist):
-    from cnn_demo.training import TrainingJob
-
     config = TrainingConfig(epochs=50, batch_size=8, train_size=8000, validation_size=100, seed=0)
     job = TrainingJob("baseline", config, mnist, abandon_after=0.5).start()
     job.join(timeout=60)
@@ -122,8 +137,6 @@ def test_a_training_nobody_keeps_alive_stops_by_itself(mnist):
 
 
 def test_training_slots_admit_the_limit_and_queue_the_rest_in_order():
-    from cnn_demo.training import TrainingSlots
-
     slots = TrainingSlots(limit=1)
     assert slots.acquire("a", cancelled=lambda: False)
     admitted = []
@@ -145,8 +158,6 @@ def test_training_slots_admit_the_limit_and_queue_the_rest_in_order():
 
 
 def test_a_waiting_job_that_is_stopped_leaves_the_line_without_training(mnist):
-    from cnn_demo.training import TrainingJob, TrainingSlots
-
     slots = TrainingSlots(limit=1)
     assert slots.acquire("someone else", cancelled=lambda: False)
     job = TrainingJob("baseline", SMALL, mnist, slots).start()
@@ -159,13 +170,10 @@ def test_a_waiting_job_that_is_stopped_leaves_the_line_without_training(mnist):
 
 
 def test_a_failed_write_leaves_the_old_file_and_no_temporary_one(tmp_path):
-    from cnn_demo.training import atomic_write, write_json_atomically
-
     target = write_json_atomically({"kept": True}, tmp_path / "metrics.json")
-    with pytest.raises(RuntimeError):
-        with atomic_write(target) as tmp:
-            tmp.write_text("{ half")
-            raise RuntimeError("disk full")
+    with pytest.raises(RuntimeError), atomic_write(target) as tmp:
+        tmp.write_text("{ half")
+        raise RuntimeError("disk full")
     assert [p.name for p in tmp_path.iterdir()] == ["metrics.json"]
     assert target.read_text() == '{\n  "kept": true\n}\n'
 
@@ -173,6 +181,6 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary_one(tmp_path):
 def test_cosine_decay_lowers_the_learning_rate_to_one_percent_by_the_last_batch(mnist):
     config = TrainingConfig(epochs=2, batch_size=32, train_size=320, validation_size=0, seed=0, decay=True)
     model = get_architecture("baseline").build()
-    train(model, mnist, config)
+    fit(model, mnist, config)
     assert int(model.optimizer.iterations) == 20
     assert float(model.optimizer.learning_rate) == pytest.approx(1e-5, rel=0.01)

@@ -1,27 +1,78 @@
-"""What a person does on this app's page, as Playwright calls: the app-specific part.
+"""What a person does on this app's page, as Playwright calls, and what they should then see.
 
-Generic driving (server, browser, drawing, waiting) is in `cnn_demo.browser`.
+Generic driving (server, browser, drawing, waiting for a run) is in `cnn_demo.browser`;
+this is the app-specific part. Assertions wait, as Streamlit's own e2e suite writes them.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from playwright.sync_api import Locator, Page, expect
+
+from cnn_demo.browser import prediction_metric, wait_for_app_run
+
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "screenshots"
+ANSWER_TIMEOUT_MS = 30_000
+TRAINING_TIMEOUT_MS = 300_000
 
 
-def layer_names(page) -> list[str]:
+def prediction_value(page: Page) -> Locator:
+    return prediction_metric(page).locator("[data-testid=stMetricValue]")
+
+
+def expect_prediction(page: Page, text: str) -> None:
+    """The Prediction shows `text` (waiting for the run that reads the drawing)."""
+    expect(prediction_value(page)).to_have_text(text, timeout=ANSWER_TIMEOUT_MS)
+
+
+def expect_no_prediction(page: Page) -> None:
+    expect(prediction_metric(page)).to_have_count(0, timeout=ANSWER_TIMEOUT_MS)
+
+
+def layer_names(page: Page) -> list[str]:
     """The bold layer names heading the activation section."""
     return [t.split(" · ")[0].strip() for t in page.locator("[data-testid=stMarkdownContainer] p")
             .filter(has_text=" · ").all_inner_texts()]
 
 
-def assert_no_exception(page) -> None:
+def start_training(page: Page, architecture: str, epochs: int, images: str) -> None:
+    """Fill in Train live (epochs, and the training-images slider moved to `images`: "Home",
+    "End" or an arrow key) and press Start."""
+    page.get_by_label("Epochs").fill(str(epochs))
+    page.get_by_label("Epochs").press("Enter")
+    wait_for_app_run(page)
+    slider = page.locator("input[type=range][aria-label='Training images']")
+    slider.focus()
+    slider.press(images)
+    wait_for_app_run(page)
+    page.get_by_role("button", name=f"Start training {architecture}").click()
+    wait_for_app_run(page)
+
+
+def record_progress(page: Page) -> None:
+    """Have the page remember every value its training progress bar takes (read it with
+    `recorded_progress`): a MutationObserver, so nothing polls."""
+    page.evaluate("""() => {
+        window.__progress = [];
+        new MutationObserver(() => {
+            const bar = document.querySelector('[data-testid=stProgress] [role=progressbar]');
+            if (bar) window.__progress.push(Number(bar.getAttribute('aria-valuenow') || 0));
+        }).observe(document.body, {subtree: true, childList: true, attributes: true,
+                                    attributeFilter: ['aria-valuenow']});
+    }""")
+
+
+def recorded_progress(page: Page) -> list[float]:
+    return page.evaluate("() => window.__progress")
+
+
+def assert_no_exception(page: Page) -> None:
     errors = page.locator("[data-testid=stException]").all_inner_texts()
     assert not errors, f"the page shows an exception: {errors}"
 
 
-def screenshot(page, name: str) -> Path:
+def screenshot(page: Page, name: str) -> Path:
     """The whole page: Streamlit scrolls inside its own container, so the viewport is
     stretched to the content's height for the shot, then put back."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

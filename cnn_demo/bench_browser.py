@@ -1,0 +1,174 @@
+"""The benchmark's measurements in Chromium: what a visitor's browser sees of the real app.
+
+Run by `python -m cnn_demo.bench` (see there). Each measurement starts its own servers
+and browser; speeds are compared within one run, never as absolute timings.
+"""
+
+from __future__ import annotations
+
+import time
+from statistics import median
+
+import numpy as np
+
+from cnn_demo.architectures import ARCHITECTURES
+from cnn_demo.bench import p50_p95
+from cnn_demo.browser import (
+    canvas,
+    chromium_browser,
+    clear_canvas,
+    draw,
+    interpolated,
+    open_app,
+    peak_memory_mb,
+    prediction,
+    prediction_metric,
+    select_architecture,
+    streamlit_server,
+    trace,
+    wait_for_app_run,
+)
+from cnn_demo.paths import ROOT
+from cnn_demo.strokes import digit
+
+FLOOR_APP = ROOT / "bench" / "floor_app.py"
+ONE_STROKE_DIGITS = (0, 2, 3, 7, 8)
+
+
+def bench_app() -> dict:
+    """Seconds from `streamlit run app.py` to a page ready to draw on; the server's peak memory
+    once every shipped model has read a drawing."""
+    start = time.perf_counter()
+    with streamlit_server() as (url, server), chromium_browser() as browser:
+        page = open_app(browser, url)
+        ready = time.perf_counter() - start
+        draw(page, digit(3))
+        for arch in ARCHITECTURES.values():
+            select_architecture(page, arch.label)
+        return {"seconds_to_ready": ready, "peak_memory_mb": peak_memory_mb(server.pid)}
+
+
+def _time_to_prediction(page, stroke) -> float:
+    """Milliseconds from the mouse-up that ends a one-stroke digit to the Prediction shown."""
+    if prediction_metric(page).count():
+        clear_canvas(page)
+    trace(page, canvas(page).bounding_box(), stroke)
+    start = time.perf_counter()
+    page.mouse.up()
+    prediction_metric(page).wait_for(state="visible", timeout=30_000)
+    return (time.perf_counter() - start) * 1000
+
+
+def bench_end_to_end(names: list[str], samples: int) -> list[dict]:
+    """Pen-up to Prediction in Chromium for each architecture, alternating digit by digit with
+    the floor page (the same canvas and a constant Prediction: what Streamlit itself costs)."""
+    strokes = [digit(d)[0] for d in ONE_STROKE_DIGITS]
+    rows = []
+    with streamlit_server() as (app_url, _), streamlit_server(FLOOR_APP) as (floor_url, _), \
+            chromium_browser() as browser:
+        app, floor = open_app(browser, app_url), open_app(browser, floor_url)
+        for name in names:
+            select_architecture(app, ARCHITECTURES[name].label)
+            for page in (app, floor):  # a first drawing each, untimed: warm caches and traces
+                _time_to_prediction(page, strokes[0])
+            times: dict[str, list[float]] = {"app": [], "floor": []}
+            for i in range(samples):
+                for side, page in (("app", app), ("floor", floor))[:: 1 if i % 2 == 0 else -1]:
+                    times[side].append(_time_to_prediction(page, strokes[i % len(strokes)]))
+            (a50, a95), (f50, f95) = p50_p95(times["app"]), p50_p95(times["floor"])
+            rows.append({"arch": name, "samples": samples, "app_p50_ms": a50, "app_p95_ms": a95,
+                         "floor_p50_ms": f50, "floor_p95_ms": f95, "ratio_p50": a50 / f50})
+    return rows
+
+
+class WireMeter:
+    """Bytes a page receives: its websocket frames and the media files it fetches."""
+
+    def __init__(self, page) -> None:
+        self.websocket = 0
+        self._responses: list = []
+        page.on("websocket", lambda ws: ws.on("framereceived", self._frame))
+        page.on("response", lambda r: self._responses.append(r) if "/media/" in r.url else None)
+
+    def _frame(self, payload) -> None:
+        self.websocket += len(payload)
+
+    def media(self) -> int:
+        return sum(r.request.sizes()["responseBodySize"] for r in self._responses)
+
+    def reset(self) -> None:
+        self.websocket = 0
+        self._responses.clear()
+
+
+def bench_bytes_per_drawing(names: list[str], drawings: int) -> list[dict]:
+    """Bytes sent to the browser per new drawing (median), in the default view ("Inside the
+    network", BatchNorm/Activation/Dropout folded) and with "Show every layer" on."""
+    rows = []
+    with streamlit_server() as (url, _), chromium_browser() as browser:
+        meters = []
+        page = open_app(browser, url, before_load=lambda p: meters.append(WireMeter(p)))
+        meter = meters[0]
+        draw(page, digit(ONE_STROKE_DIGITS[0]))  # the layer views, and their switch, appear
+        switch = page.get_by_role("switch", name="Show every layer")
+        switch_label = page.get_by_test_id("stCheckbox").filter(has=switch).locator("label").first
+        for name in names:
+            select_architecture(page, ARCHITECTURES[name].label)
+            row = {"arch": name, "drawings": drawings}
+            for view in ("default", "every_layer"):
+                if switch.is_checked() != (view == "every_layer"):
+                    switch_label.click()
+                    wait_for_app_run(page)
+                sizes = []
+                for i in range(drawings + 1):  # the first is a warm-up
+                    if prediction_metric(page).count():
+                        clear_canvas(page)
+                    page.wait_for_timeout(300)
+                    meter.reset()
+                    draw(page, digit(ONE_STROKE_DIGITS[i % len(ONE_STROKE_DIGITS)]))
+                    page.wait_for_timeout(500)  # media are fetched after the run
+                    if i:
+                        sizes.append((meter.websocket, meter.media()))
+                row[f"{view}_websocket_kib"] = median(s[0] for s in sizes) / 1024
+                row[f"{view}_media_kib"] = median(s[1] for s in sizes) / 1024
+                row[f"{view}_kib"] = median(s[0] + s[1] for s in sizes) / 1024
+            rows.append(row)
+    return rows
+
+
+def bench_pen_drawings(name: str, digits: int, letters: int, seed: int = 0) -> dict:
+    """Real pen drawings by writers no model trained on, drawn with the mouse in Chromium: the
+    page's verdict beside `python -m cnn_demo.evaluate`'s verdict for the same drawing, size and
+    position. Both are tallied the evaluation's way; agreement is per drawing."""
+    from cnn_demo.evaluate import ShownTally, verdicts
+    from cnn_demo.stroke_files import DEFAULT_FILES, PLACEMENTS, placed, read_stroke_files
+    from cnn_demo.training_data import training_writers
+
+    seen = training_writers()
+    pool = [d for d in read_stroke_files(DEFAULT_FILES) if d.writer not in seen]
+    rng = np.random.default_rng(seed)
+    chosen = [pool[i] for i in rng.permutation(len(pool)) if pool[i].is_digit][:digits]
+    chosen += [pool[i] for i in rng.permutation(len(pool)) if not pool[i].is_digit][:letters]
+    where = [PLACEMENTS[i % len(PLACEMENTS)] for i in range(len(chosen))]
+    expected = verdicts(chosen, where, name)
+    page_tally, command_tally, agree, disagreements = ShownTally(), ShownTally(), 0, []
+    with streamlit_server() as (url, _), chromium_browser() as browser:
+        page = open_app(browser, url)
+        select_architecture(page, ARCHITECTURES[name].label)
+        for drawing, placement, verdict in zip(chosen, where, expected):
+            if prediction_metric(page).count():
+                clear_canvas(page)
+            draw(page, [interpolated(s) for s in placed(drawing, *placement, 280)])
+            prediction_metric(page).wait_for(state="visible", timeout=30_000)
+            shown = prediction(page)
+            command_tally.add(verdict.text, drawing)
+            page_tally.add(shown, drawing)
+            if shown == verdict.text:
+                agree += 1
+            else:
+                disagreements.append({"drawing": drawing.source, "page": shown, "command": verdict.text})
+    page_shares, command_shares = page_tally.shares(), command_tally.shares()
+    return {"arch": name, "digits": digits, "non_digits": letters, "agreement": agree / len(chosen),
+            "page": page_shares, "command": command_shares,
+            "largest_difference_points": 100 * max(abs(page_shares[k] - command_shares[k]) for k in page_shares),
+            "disagreements": disagreements}

@@ -1,0 +1,67 @@
+"""Is it a digit at all? A network with an eleventh class, "not a digit".
+
+A classifier trained on ten digits can only ever answer with one of them. The detector
+is one of the registry's architectures built with eleven outputs and trained on digits
+(MNIST and the training writers' pen digits) and on what people draw that is not a
+digit (the same writers' capital letters, and symbols). The page asks it, for every
+architecture and for a model trained live, whether the drawing looks like a digit;
+the chosen model still says which digit.
+
+    python -m cnn_demo.train --detector      # writes pretrained/detector.keras
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from cnn_demo.data import NUM_CLASSES
+from cnn_demo.inference import Predictor
+from cnn_demo.paths import PRETRAINED_DIR
+
+if TYPE_CHECKING:
+    import keras
+
+DETECTOR_ARCHITECTURE = "residual"
+DETECTOR_CLASSES = NUM_CLASSES + 1  # the ten digits, then "not a digit"
+NOT_A_DIGIT = NUM_CLASSES  # the index of that eleventh class
+DETECTOR_FILE = "detector.keras"
+
+
+def build_detector() -> keras.Model:
+    from cnn_demo.architectures import get_architecture
+
+    return get_architecture(DETECTOR_ARCHITECTURE).build(DETECTOR_CLASSES)
+
+
+class DigitDetector:
+    """The probability that a 28x28 input is not a digit, from a model with eleven outputs."""
+
+    def __init__(self, model: keras.Model) -> None:
+        if model.output_shape[-1] != DETECTOR_CLASSES:
+            raise ValueError(f"a digit detector has {DETECTOR_CLASSES} outputs, this model "
+                             f"{model.output_shape[-1]}")
+        self.model = model
+        self._predictor = Predictor(model)
+
+    def not_a_digit(self, x: np.ndarray) -> np.ndarray:
+        """(N,) probabilities of "not a digit" for inputs (N, 28, 28, 1)."""
+        return self._predictor.probabilities(x)[:, NOT_A_DIGIT]
+
+    def __call__(self, x: np.ndarray) -> float:
+        """The probability of "not a digit" for one (28, 28, 1) input."""
+        return float(self.not_a_digit(np.asarray(x)[np.newaxis])[0])
+
+
+def load_detector(directory=PRETRAINED_DIR) -> tuple[DigitDetector | None, str | None]:
+    """(the shipped detector, None), or (None, why not): without it the page still reads digits."""
+    import keras
+
+    path = directory / DETECTOR_FILE
+    if not path.exists():
+        return None, f"{path.name} is missing"
+    try:
+        return DigitDetector(keras.saving.load_model(path, safe_mode=True)), None
+    except Exception as exc:  # noqa: BLE001 -- any unreadable file is reported, not fatal
+        return None, f"{path.name} could not be read ({type(exc).__name__}: {exc})"

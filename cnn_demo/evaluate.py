@@ -1,0 +1,237 @@
+"""How the page does on real people's pen drawings: digits read right, and non-digits refused.
+
+    python -m cnn_demo.evaluate                       # the UNIPEN files in ../shared/data (or data/)
+    python -m cnn_demo.evaluate other_writers.json.gz --arch pooled residual --json
+
+Each drawing in the stroke files (see `cnn_demo.stroke_files`) is drawn the way the
+canvas draws (280x280, white 20 px round pen on black) at three sizes and positions,
+and goes through exactly the page's path: preprocessing, the model, the digit detector,
+and `verdict.judge`. Writers the shipped models were trained on are counted apart from
+the others, whose figures are the ones that matter.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from cnn_demo.architectures import ARCHITECTURES
+from cnn_demo.preprocess import CANVAS_OPTIONS, preprocess
+from cnn_demo.stroke_files import (
+    DEFAULT_FILES,
+    PLACEMENTS,
+    Drawing,
+    StrokeFileError,
+    placed,
+    read_stroke_files,
+)
+from cnn_demo.strokes import render
+from cnn_demo.verdict import DIGIT, DOUBT, NOT_A_DIGIT, UNREADABLE, judge
+
+UNSEEN, SEEN = "writers never trained on", "writers trained on"
+
+
+@dataclass
+class Tally:
+    """One architecture's figures on one group of drawings (each drawing at every placement)."""
+
+    digits: int = 0
+    read_correctly: int = 0  # the model's most probable digit is the writer's
+    claims_right: int = 0  # the page shows that digit as its answer
+    claims_wrong: int = 0  # the page shows another digit as its answer
+    doubts: int = 0  # "4 or 9?"
+    not_a_digit: int = 0  # the page says it is not a digit
+    unreadable: int = 0  # too small, or a scribble
+    non_digits: int = 0
+    non_digits_claimed: int = 0  # a non-digit shown as a digit
+    claimed_by_char: Counter = field(default_factory=Counter)
+
+    def add(self, verdict, drawing: Drawing) -> None:
+        if drawing.is_digit:
+            self.digits += 1
+            self.read_correctly += verdict.digit == drawing.label
+            if verdict.kind == DIGIT:
+                if verdict.digit == drawing.label:
+                    self.claims_right += 1
+                else:
+                    self.claims_wrong += 1
+            else:
+                self.doubts += verdict.kind == DOUBT
+                self.not_a_digit += verdict.kind == NOT_A_DIGIT
+                self.unreadable += verdict.kind == UNREADABLE
+        else:
+            self.non_digits += 1
+            if verdict.kind == DIGIT:
+                self.non_digits_claimed += 1
+                self.claimed_by_char[drawing.char] += 1
+
+    def shares(self) -> dict:
+        """Every count as a share of its whole (digits or non-digits); None where there are none."""
+        def share(n: int, whole: int) -> float | None:
+            return n / whole if whole else None
+
+        out = {"digits": self.digits, "non_digits": self.non_digits}
+        for key in ("read_correctly", "claims_right", "claims_wrong", "doubts", "not_a_digit", "unreadable"):
+            out[key] = share(getattr(self, key), self.digits)
+        out["non_digits_claimed"] = share(self.non_digits_claimed, self.non_digits)
+        return out
+
+
+class ShownTally:
+    """What a visitor sees, tallied from the Prediction's text alone ("7", "4 or 9?",
+    "Not a digit", "?"): for comparing the page in a browser with this command."""
+
+    def __init__(self) -> None:
+        self.counts: Counter = Counter()
+
+    def add(self, shown: str, drawing: Drawing) -> None:
+        claim = shown.isdigit()
+        if drawing.is_digit:
+            self.counts["digits"] += 1
+            self.counts["claims_right" if shown == str(drawing.label) else "claims_wrong" if claim else "no_claim"] += 1
+        else:
+            self.counts["non_digits"] += 1
+            self.counts["non_digits_claimed"] += claim
+
+    def shares(self) -> dict[str, float]:
+        digits, others = max(self.counts["digits"], 1), max(self.counts["non_digits"], 1)
+        return {"claims_right": self.counts["claims_right"] / digits,
+                "claims_wrong": self.counts["claims_wrong"] / digits,
+                "no_claim": self.counts["no_claim"] / digits,
+                "non_digits_claimed": self.counts["non_digits_claimed"] / others}
+
+
+def canvas_inputs(drawings: list[Drawing], placements: list[tuple] | None = None
+                  ) -> tuple[np.ndarray, list[str | None], list[Drawing]]:
+    """Each drawing drawn (at every one of PLACEMENTS, or at its own placement when given) and
+    preprocessed as the page does: (inputs, preprocessing's problem for each, the drawing behind each)."""
+    size = CANVAS_OPTIONS["width"]
+    pairs = ([(d, p) for d in drawings for p in PLACEMENTS] if placements is None
+             else list(zip(drawings, placements)))
+    inputs, problems, behind = [], [], []
+    for drawing, placement in pairs:
+        steps = preprocess(render(placed(drawing, *placement, size), size, CANVAS_OPTIONS["stroke_width"]))
+        if steps is None:  # nothing drawn: cannot happen for a drawing with strokes
+            continue
+        inputs.append(steps.input)
+        problems.append(steps.problem)
+        behind.append(drawing)
+    return np.stack(inputs), problems, behind
+
+
+def _judged(inputs: np.ndarray, problems: list[str | None], name: str, detector) -> list:
+    from cnn_demo.inference import Predictor
+    from cnn_demo.pretrained import load_model
+
+    not_a_digit = detector.not_a_digit(inputs) if detector is not None else [None] * len(inputs)
+    probabilities = Predictor(load_model(name)).probabilities(inputs)
+    return [judge(p, None if nd is None else float(nd), problem)
+            for p, nd, problem in zip(probabilities, not_a_digit, problems)]
+
+
+def verdicts(drawings: list[Drawing], placements: list[tuple], name: str) -> list:
+    """The page's verdict on each drawing drawn at its placement, by the shipped `name` model."""
+    from cnn_demo.detector import load_detector
+
+    inputs, problems, _ = canvas_inputs(drawings, placements)
+    return _judged(inputs, problems, name, load_detector()[0])
+
+
+def seen_writers() -> frozenset[str]:
+    """The writers the shipped models learned from (see `cnn_demo.training_data`)."""
+    from cnn_demo.training_data import training_writers
+
+    return training_writers()
+
+
+def evaluate(drawings: list[Drawing], names: list[str]) -> dict:
+    """{group: {architecture: Tally}} for the shipped models and the shipped detector."""
+    from cnn_demo.detector import load_detector
+
+    inputs, problems, behind = canvas_inputs(drawings)
+    detector, why_not = load_detector()
+    if detector is None:
+        print(f"note: no digit detector ({why_not}); nothing will be called 'not a digit'", file=sys.stderr)
+    seen = seen_writers()
+    groups = [UNSEEN if d.writer not in seen else SEEN for d in behind]
+    results: dict[str, dict[str, Tally]] = {}
+    for name in names:
+        for verdict, drawing, group in zip(_judged(inputs, problems, name, detector), behind, groups):
+            results.setdefault(group, {}).setdefault(name, Tally()).add(verdict, drawing)
+    return results
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2%}"
+
+
+def print_report(results: dict, files: list[Path], drawings: list[Drawing]) -> None:
+    digits = sum(d.is_digit for d in drawings)
+    print(f"{digits:,} digits and {len(drawings) - digits:,} non-digits from {', '.join(str(f) for f in files)},")
+    print(f"each drawn at {len(PLACEMENTS)} sizes and positions on the "
+          f"{CANVAS_OPTIONS['width']}x{CANVAS_OPTIONS['height']} canvas with its "
+          f"{CANVAS_OPTIONS['stroke_width']} px round pen.")
+    header = (f"{'architecture':20} {'read right':>10} {'claims right':>12} {'claims wrong':>12} "
+              f"{'doubt':>7} {'not a digit':>11} {'unreadable':>10} {'non-digits claimed':>18}")
+    for group in (UNSEEN, SEEN):
+        if group not in results:
+            continue
+        first = next(iter(results[group].values()))
+        print(f"\n{group[0].upper()}{group[1:]}: {first.digits:,} digit and {first.non_digits:,} non-digit drawings")
+        print(header)
+        for name, tally in results[group].items():
+            s = tally.shares()
+            print(f"{ARCHITECTURES[name].label:20} {_pct(s['read_correctly']):>10} {_pct(s['claims_right']):>12} "
+                  f"{_pct(s['claims_wrong']):>12} {_pct(s['doubts']):>7} {_pct(s['not_a_digit']):>11} "
+                  f"{_pct(s['unreadable']):>10} {_pct(s['non_digits_claimed']):>18}")
+
+
+def as_json(results: dict, files: list[Path]) -> dict:
+    return {
+        "files": [str(f) for f in files],
+        "placements": [dict(zip(("size", "x", "y"), p)) for p in PLACEMENTS],
+        "canvas": {k: CANVAS_OPTIONS[k] for k in ("width", "height", "stroke_width")},
+        "groups": {group: {name: {**t.shares(), "counts": {k: v for k, v in asdict(t).items()
+                                                         if k != "claimed_by_char"},
+                                  "non_digits_claimed_by_char": dict(t.claimed_by_char.most_common())}
+                           for name, t in tallies.items()}
+                   for group, tallies in results.items()},
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("files", nargs="*", type=Path,
+                        help="stroke files (.json or .json.gz); default: the UNIPEN digits and letters")
+    parser.add_argument("--arch", nargs="+", choices=list(ARCHITECTURES), default=list(ARCHITECTURES))
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    args = parser.parse_args(argv)
+    files = args.files or [f for f in DEFAULT_FILES if f.exists()]
+    if not files:
+        print("error: no stroke files given and none found in " + ", ".join(str(f) for f in DEFAULT_FILES),
+              file=sys.stderr)
+        return 2
+    try:
+        drawings = read_stroke_files(files)
+    except StrokeFileError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if not drawings:
+        print("error: the files hold no drawings", file=sys.stderr)
+        return 2
+    results = evaluate(drawings, args.arch)
+    if args.json:
+        print(json.dumps(as_json(results, files), indent=2))
+    else:
+        print_report(results, files, drawings)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,70 @@
+"""What the page says about a drawing: a digit, a doubt, "not a digit", or "can't read this".
+
+A softmax always picks one of ten digits, however little the drawing looks like one. So
+the page names a digit only when three things hold: preprocessing found a drawing of a
+digit's size and density; the digit detector (`cnn_demo.detector`), a network taught
+what "not a digit" looks like, does not say it is something else; and the chosen model
+puts at least `SURE_THRESHOLD` of its probability on one digit. The page, the "All
+models" view and `python -m cnn_demo.evaluate` all decide through `judge`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+SURE_THRESHOLD = 0.6  # below this top probability the answer is shown as a doubt
+NOT_A_DIGIT_THRESHOLD = 0.5  # the detector's probability of "not a digit" from which the page says so
+
+DIGIT, DOUBT, NOT_A_DIGIT, UNREADABLE = "digit", "doubt", "not a digit", "unreadable"
+
+SOFTMAX_ALWAYS_ANSWERS = ("A softmax always shares its probability among the ten digits, "
+                          "so it names one even for a drawing that is none of them.")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    kind: str  # DIGIT, DOUBT, NOT_A_DIGIT or UNREADABLE
+    digit: int  # the model's most probable digit, whatever the verdict
+    confidence: float  # the model's probability of that digit
+    runner_up: int
+    not_a_digit: float | None  # the detector's probability that this is not a digit
+    reason: str | None = None  # one sentence, for every kind but DIGIT and DOUBT
+
+    @property
+    def claims_a_digit(self) -> bool:
+        return self.kind == DIGIT
+
+    @property
+    def text(self) -> str:
+        """What the Prediction shows: "7", "4 or 9?", "Not a digit" or "?"."""
+        if self.kind == DIGIT:
+            return str(self.digit)
+        if self.kind == DOUBT:
+            return f"{self.digit} or {self.runner_up}?"
+        if self.kind == NOT_A_DIGIT:
+            return "Not a digit"
+        return "?"
+
+    @property
+    def softmax_says(self) -> str:
+        """What the model alone would have answered, for the verdicts that withhold it."""
+        return f"{self.digit}, {self.confidence:.0%} sure"
+
+
+def judge(probabilities: np.ndarray, not_a_digit: float | None, problem: str | None = None) -> Verdict:
+    """The verdict on one drawing from the model's ten probabilities, the detector's
+    probability that it is not a digit (None: no detector), and preprocessing's problem."""
+    probabilities = np.asarray(probabilities, np.float64)
+    first, second = (int(i) for i in np.argsort(probabilities)[::-1][:2])
+    confidence = float(probabilities[first])
+    facts = dict(digit=first, confidence=confidence, runner_up=second, not_a_digit=not_a_digit)
+    if problem is not None:
+        return Verdict(UNREADABLE, **facts, reason=problem)
+    if not_a_digit is not None and not_a_digit >= NOT_A_DIGIT_THRESHOLD:
+        return Verdict(NOT_A_DIGIT, **facts, reason=(
+            f"The digit detector is {not_a_digit:.0%} sure this is not a digit (a letter or a symbol?)."))
+    if confidence < SURE_THRESHOLD:
+        return Verdict(DOUBT, **facts)
+    return Verdict(DIGIT, **facts)

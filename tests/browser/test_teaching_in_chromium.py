@@ -1,0 +1,123 @@
+"""A first-time visitor on a laptop and on a phone, in light and dark: what they see first.
+
+Screenshots of the main states land in tests/screenshots/ (the README's pictures come
+from them).
+"""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from app_page import (
+    SCREENSHOTS,
+    assert_no_exception,
+    expect_no_prediction,
+    expect_prediction,
+    prediction_value,
+    screenshot,
+)
+from cnn_demo.browser import (
+    PHONE,
+    clear_canvas,
+    draw,
+    draw_by_touch,
+    open_app,
+    prediction_metric,
+    select_architecture,
+    wait_for_app_run,
+)
+from cnn_demo.strokes import digit
+
+SCHEMES = ["light", "dark"]
+
+
+@pytest.fixture(params=SCHEMES)
+def scheme(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def laptop(browser, app_url, scheme):
+    page = open_app(browser, app_url, color_scheme=scheme)
+    yield page
+    assert_no_exception(page)
+    page.context.close()
+
+
+@pytest.fixture
+def phone(browser, app_url, scheme):
+    page = open_app(browser, app_url, color_scheme=scheme, **PHONE)
+    yield page
+    assert_no_exception(page)
+    page.context.close()
+
+
+def test_the_first_drawing_shows_the_pooled_models_feature_maps(laptop, scheme):
+    expect(laptop.get_by_test_id("stSelectbox").filter(has_text="Architecture")).to_contain_text("Pooled")
+    draw(laptop, digit(4))
+    expect_prediction(laptop, "4")
+    expect(laptop.locator(".cnn-maps")).to_have_count(5)  # conv_1, pool_1, conv_2, pool_2; the filters
+    expect(laptop.get_by_text("conv_1 · Conv2D · 28×28×64")).to_be_visible()
+    screenshot(laptop, f"laptop_{scheme}")
+
+
+def test_on_a_phone_the_prediction_is_on_the_first_screen_under_the_canvas(phone, scheme):
+    draw_by_touch(phone, digit(4))
+    expect_prediction(phone, "4")
+    phone.evaluate("() => window.scrollTo(0, 0)")
+    box = prediction_metric(phone).bounding_box()
+    canvas_box = phone.locator("canvas.upper-canvas").bounding_box()
+    assert canvas_box["y"] + canvas_box["height"] < box["y"]
+    assert box["y"] + box["height"] <= 844
+    phone.screenshot(path=str(SCREENSHOTS / f"phone_first_screen_{scheme}.png"))
+    screenshot(phone, f"phone_{scheme}")
+
+
+def test_clear_is_visible_and_works_by_touch_on_a_phone(phone, scheme):
+    clear = phone.get_by_role("button", name="Clear")
+    expect(clear).to_be_visible()
+    draw_by_touch(phone, digit(2))
+    expect_prediction(phone, "2")
+    clear.tap()
+    wait_for_app_run(phone)
+    expect_no_prediction(phone)
+
+
+def test_the_chosen_tab_stays_chosen_after_clear_and_a_new_drawing(laptop, scheme):
+    draw(laptop, digit(7))
+    tab = laptop.get_by_role("tab", name="Where it looked")
+    tab.click()
+    wait_for_app_run(laptop)
+    clear_canvas(laptop)
+    expect(tab).to_have_attribute("aria-selected", "true")
+    draw(laptop, digit(1))
+    expect_prediction(laptop, "1")
+    expect(tab).to_have_attribute("aria-selected", "true")
+    expect(laptop.get_by_text("where a change would most sway the answer 1")).to_be_visible()
+    screenshot(laptop, f"where_it_looked_{scheme}")
+
+
+def test_a_drawn_letter_is_called_not_a_digit(laptop, scheme):
+    draw(laptop, [[(60, 240), (140, 40), (220, 240)], [(95, 160), (185, 160)]])
+    expect_prediction(laptop, "Not a digit")
+    expect(laptop.get_by_text("The model alone would have said")).to_be_visible()
+    screenshot(laptop, f"not_a_digit_{scheme}")
+
+
+def test_no_deploy_button_and_no_console_error_or_warning_from_any_view(browser, app_url, scheme):
+    page = open_app(browser, app_url, color_scheme=scheme)
+    messages: list[str] = []
+    page.on("console", lambda m: messages.append(f"{m.type}: {m.text}") if m.type in ("error", "warning") else None)
+    expect(page.get_by_role("button", name="Deploy")).to_have_count(0)
+    draw(page, digit(5))
+    for label in ("Pooled", "Residual", "Baseline"):
+        select_architecture(page, label)
+        for view in ("Inside the network", "Where it looked", "All models", "Learned filters", "Test set",
+                     "Compare architectures"):
+            page.get_by_role("tab", name=view).click()
+            wait_for_app_run(page)
+    expect(prediction_value(page)).to_have_text("5")
+    assert_no_exception(page)
+    page.context.close()
+    assert messages == []

@@ -1,0 +1,63 @@
+"""`python -m cnn_demo.evaluate`: real pen drawings through the page's path, and clear errors."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import pytest
+
+from cnn_demo import evaluate
+from cnn_demo.stroke_files import PLACEMENTS
+from cnn_demo.strokes import DIGITS
+
+
+def unit_box(strokes):
+    """Hand-made strokes moved into the stroke files' unit box (longer side 1, from 0)."""
+    xs = [x for s in strokes for x, _ in s]
+    ys = [y for s in strokes for _, y in s]
+    span = max(max(xs) - min(xs), max(ys) - min(ys))
+    return [[[(x - min(xs)) / span, (y - min(ys)) / span] for x, y in s] for s in strokes]
+
+
+@pytest.fixture
+def small_file(tmp_path):
+    entries = [{"writer": "test/1", "label": d, "strokes": unit_box(DIGITS[d])} for d in (0, 3, 7)]
+    entries.append({"writer": "test/1", "char": "X", "strokes": [[[0, 0], [1, 1]], [[1, 0], [0, 1]]]})
+    path = tmp_path / "few.json.gz"
+    path.write_bytes(gzip.compress(json.dumps(entries).encode()))
+    return path
+
+
+def test_every_digit_is_counted_once_per_placement_in_exactly_one_outcome(small_file, capsys):
+    assert evaluate.main([str(small_file), "--arch", "pooled", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    pooled = report["groups"][evaluate.UNSEEN]["pooled"]
+    assert pooled["digits"] == 3 * len(PLACEMENTS) and pooled["non_digits"] == len(PLACEMENTS)
+    outcomes = ["claims_right", "claims_wrong", "doubts", "not_a_digit", "unreadable"]
+    assert sum(pooled[k] for k in outcomes) == pytest.approx(1.0)
+    assert pooled["read_correctly"] == 1.0  # the hand-made 0, 3 and 7 are plain
+
+
+def test_the_table_names_the_group_and_every_architecture_asked_for(small_file, capsys):
+    evaluate.main([str(small_file), "--arch", "baseline", "pooled"])
+    out = capsys.readouterr().out
+    assert "Writers never trained on: 9 digit and 3 non-digit drawings" in out
+    assert "Baseline" in out and "Pooled" in out and "Residual" not in out
+
+
+@pytest.mark.parametrize("content, message", [
+    (None, "no such file"),
+    (b"\x1f\x8b\x08\x00truncated", "not a complete gzip file"),
+    (gzip.compress(b'[{"label": 3, "strokes": [[[0, 0], [1, 1]]]}, {"label": 3}]'), "entry 1: no 'strokes'"),
+    (gzip.compress(b'[{"label": 10, "strokes": [[[0, 0], [1, 1]]]}]'), "entry 0: label 10 is not a digit 0-9"),
+])
+def test_a_bad_file_is_one_line_naming_file_and_entry_with_no_traceback(tmp_path, capsys, content, message):
+    path = tmp_path / "bad.json.gz"
+    if content is not None:
+        path.write_bytes(content)
+    assert evaluate.main([str(path), "--arch", "pooled"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    (line,) = captured.err.strip().splitlines()
+    assert line.startswith("error: ") and str(path) in line and message in line
