@@ -17,14 +17,19 @@ from streamlit_drawable_canvas import st_canvas
 
 from cnn_demo import maps, visuals
 from cnn_demo.architectures import ARCHITECTURES
+from cnn_demo.collection import MAX_ZIP_BYTES, Collection, CollectionError
 from cnn_demo.data import load_mnist
 from cnn_demo.detector import DigitDetector, load_detector
+from cnn_demo.embedding import DigitSpace
+from cnn_demo.feature_vis import channel_images, load_channel_images, optimisable_layers
 from cnn_demo.fitting import TrainingConfig
 from cnn_demo.inference import Prediction, Predictor, Scorecard, scorecard
 from cnn_demo.jobs import TrainingJob, TrainingSlots
-from cnn_demo.preprocess import CANVAS_OPTIONS, Preprocessed, preprocess
+from cnn_demo.own_model import MAX_MODEL_BYTES, UploadError, load_uploaded_model
+from cnn_demo.preprocess import CANVAS_OPTIONS, Preprocessed, ink_intensity, preprocess
 from cnn_demo.pretrained import Shipped, load_metrics, load_pen_digit_figures, load_shipped_models
 from cnn_demo.session import Choice, Session, describe
+from cnn_demo.unit import Explanation, explain
 from cnn_demo.verdict import DIGIT, DOUBT, NOT_A_DIGIT, SOFTMAX_ALWAYS_ANSWERS, Verdict, judge
 
 POLL_SECONDS = 1.0
@@ -38,6 +43,9 @@ PRESETS = {
     "Quick": dict(epochs=3, train_size=10_000, batch_size=64, learning_rate=1e-3),
     "As the article": dict(epochs=10, train_size=55_000, batch_size=128, learning_rate=1e-3),
 }
+DIGIT_LABELS = [str(d) for d in range(10)]
+DRAWING_VIEWS = ["Inside the network", "One unit", "What channels look for", "Where it sits",
+                 "Where it looked", "All models"]
 TUTORIAL = ("the Keras tutorial this lab grew out of, which compares a dense baseline, "
             "a convolutional net and a pooled convolutional net on MNIST")
 
@@ -158,6 +166,34 @@ def show_prediction(verdict: Verdict, prediction: Prediction, choice: Choice) ->
     st.altair_chart(visuals.probability_chart(prediction.probabilities, verdict.digit), width="stretch")
 
 
+def teach(steps: Preprocessed, image: np.ndarray) -> None:
+    """"That's not a 7": the visitor says what they drew, and the drawing joins their collection."""
+    with st.popover("Not right? Add it to your drawings", icon=":material/school:"):
+        st.caption("Say what you drew: the drawing joins your own collection (Your drawings, below), "
+                   "which can fine-tune the model on your handwriting.")
+        st.segmented_control("It is a", DIGIT_LABELS, key="teach_label", default=None)
+        st.button("Add to your drawings", key="teach_add", on_click=add_drawing, args=(steps, image),
+                  disabled=st.session_state.get("teach_label") is None)
+
+
+def add_drawing(steps: Preprocessed, image: np.ndarray) -> None:
+    label = int(st.session_state["teach_label"])
+    try:
+        session().collection.add(label, steps.input, image)
+    except CollectionError as refusal:
+        st.session_state["teach_message"] = ("error", str(refusal))
+        return
+    st.session_state["teach_message"] = ("ok", f"Added as a {label}: {len(session().collection)} drawing(s) "
+                                               "in your collection.")
+    st.session_state["teach_label"] = None
+
+
+def show_teach_message() -> None:
+    if "teach_message" in st.session_state:
+        kind, text = st.session_state.pop("teach_message")
+        (st.success if kind == "ok" else st.warning)(text)
+
+
 # --- Inside the network ---
 
 def every_layer_switch() -> bool:
@@ -211,20 +247,225 @@ def show_all_models(steps: Preprocessed, own: Session) -> None:
         st.caption(f"The digit detector: this {looks} ({1 - not_a_digit:.0%} digit). Each model below "
                    "still gives the digit its softmax would pick.")
     rows = []
-    for name, arch in ARCHITECTURES.items():
-        readers = [("shipped", shipped_predictors().get(name))]
+    for name in own.names():
+        label = own.label(name)
+        readers = [("uploaded", own.own_models[name].predictor) if name in own.own_models
+                   else ("shipped", shipped_predictors().get(name))]
         if name in own.jobs:
-            readers.append(("trained here", own.jobs[name].predictor))
+            readers.append((f"{own.jobs[name].kind} here", own.jobs[name].predictor))
         for weights, predictor in readers:
             if predictor is None:
-                rows.append({"Architecture": arch.label, "Weights": weights, "Prediction": "unavailable"})
+                rows.append({"Architecture": label, "Weights": weights, "Prediction": "unavailable"})
                 continue
             probabilities = predictor(steps.input).probabilities
             verdict = judge(probabilities, not_a_digit, steps.problem)
-            rows.append({"Architecture": arch.label, "Weights": weights, "Prediction": verdict.text,
+            rows.append({"Architecture": label, "Weights": weights, "Prediction": verdict.text,
                          "Softmax says": verdict.softmax_says, "Confidence": verdict.confidence})
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", column_config={
         "Confidence": st.column_config.ProgressColumn("Confidence", format="percent", min_value=0, max_value=1)})
+
+
+# --- Look inside one unit; what channels look for; where the drawing sits ---
+
+def _unit_key(choice: Choice) -> str:
+    return f"unit_{choice.name}_{'trained' if choice.trained_here else 'shipped'}"  # one choice per model
+
+
+def pick_unit(choice: Choice, prediction: Prediction) -> tuple[str, tuple]:
+    """The layer, channel and cell the learner chose, kept per model while they draw again.
+    Until a cell of a channel is clicked, its most active one is shown."""
+    names = visuals.explainable_layers(choice.predictor.layers, prediction.activations)
+    key = _unit_key(choice)
+    clicked_cells = st.session_state.setdefault(f"{key}_cells", {})  # (layer, channel) -> the clicked cell
+    left, right = st.columns([3, 2], vertical_alignment="bottom")
+    layer = left.selectbox("Layer", names, key=f"{key}_layer")
+    values = prediction.activations[layer]
+    channel = None
+    if values.ndim == 3:
+        channel = int(right.number_input(f"Channel (0–{values.shape[-1] - 1})", 0, values.shape[-1] - 1, 0,
+                                         key=f"{key}_{layer}_channel"))
+        shown = values[:, :, channel]
+    else:
+        shown = values
+    cell = clicked_cells.get((layer, channel)) or tuple(int(i) for i in np.unravel_index(np.argmax(shown), shown.shape))
+    event = st.altair_chart(visuals.unit_chart(shown, cell, st.context.theme.type == "dark"),
+                            on_select="rerun", selection_mode=visuals.UNIT_SELECTION,
+                            key=f"{key}_{layer}_{channel}_chart", width="content")
+    picked = event.selection.get(visuals.UNIT_SELECTION) if event else None
+    if picked:
+        cell = (int(picked[0]["row"]), int(picked[0]["col"])) if values.ndim == 3 else (int(picked[0]["index"]),)
+        clicked_cells[(layer, channel)] = cell
+    return layer, (*cell, channel) if values.ndim == 3 else cell
+
+
+def show_explanation(e: Explanation, steps: Preprocessed, image: np.ndarray) -> None:
+    where = (f"row {e.unit[0]}, column {e.unit[1]}, channel {e.unit[2]}" if len(e.unit) == 3
+             else f"unit {e.unit[0]}")
+    st.markdown(f"**{e.layer}**, {where} = **{e.value:.4f}** · the map shows {e.shown:.4f}")
+    if e.field is not None:
+        top, bottom, left, right = e.field
+        size = f"{bottom - top}×{right - left}"
+        a, b = st.columns(2)
+        a.image(visuals.with_box(steps.centred, (top, bottom, left, right), 196), width=196,
+                caption=f"it sees these {size} input pixels")
+        a_box = steps.canvas_box((top, bottom), (left, right))
+        b.image(visuals.with_box(ink_intensity(image), a_box, 196), width=196, caption="…of your drawing")
+    d = e.details
+    if e.kind == "conv" and d["patch"].shape[-1] == 1:
+        st.html(maps.STYLE + "".join(maps.number_grid_html(values, title) for title, values in (
+            ("input patch", d["patch"][..., 0]), ("kernel (weights)", d["kernel"][..., 0]),
+            ("patch × kernel", d["products"][..., 0]))))
+        st.markdown(f"sum of the products **{d['sum']:.4f}** + bias **{d['bias']:.4f}** = {d['before_activation']:.4f}"
+                    f" → {d['activation']} → **{e.value:.4f}**")
+    elif e.kind == "conv":
+        n = d["per_channel"].size
+        st.markdown(f"Each of the **{n}** channels of `{e.sources[0]}` adds its patch × kernel, summed "
+                    f"(the {len(d['order'])} largest, by size):")
+        rows = [{"input channel": int(c), "contribution": float(d["per_channel"][c])} for c in d["order"]]
+        st.dataframe(pd.DataFrame(rows), hide_index=True)
+        top = d["order"][:3]
+        st.html(maps.STYLE + "".join(
+            f"<p style='margin:0.3rem 0 0 0'>channel {c}: input patch, kernel, patch × kernel</p>"
+            + maps.grid_html(np.stack([d["patch"][:, :, c], d["kernel"][:, :, c], d["products"][:, :, c]], -1),
+                             cell=56, labels=["in", "w", "×"]) for c in top))
+        st.markdown(f"sum over all {n} channels **{d['sum']:.4f}** + bias **{d['bias']:.4f}** = "
+                    f"{d['before_activation']:.4f} → {d['activation']} → **{e.value:.4f}**")
+    elif e.kind == "pool":
+        st.markdown(f"The largest of the {d['window'].shape[0]}×{d['window'].shape[1]} window of `{e.sources[0]}` "
+                    f"channel {e.unit[2]} wins (in bold):")
+        st.html(maps.STYLE + maps.number_grid_html(d["window"], f"{e.sources[0]}, channel {e.unit[2]}",
+                                                   d["winner"]))
+    elif e.kind == "dense":
+        st.markdown(f"Each of the **{d['inputs'].size:,}** inputs from `{e.sources[0]}` times its weight; "
+                    f"the {len(d['order'])} largest products:")
+        rows = [{"input": int(i), "value": float(d["inputs"][i]), "weight": float(d["weights"][i]),
+                 "product": float(d["products"][i])} for i in d["order"]]
+        st.dataframe(pd.DataFrame(rows), hide_index=True)
+        st.markdown(f"sum of all products **{d['sum']:.4f}** + bias **{d['bias']:.4f}** = "
+                    f"{d['before_activation']:.4f} → {d['activation']} → **{e.value:.4f}**")
+    elif e.kind == "add":
+        st.markdown(" + ".join(f"`{name}` {v:.4f}" for name, v in d["parts"].items()) + f" = **{e.value:.4f}**")
+        st.caption("A residual join adds the block's input (the skip path) to what the block computed.")
+    elif e.kind == "concatenate":
+        st.markdown(f"Channel {e.unit[2]} of this join is channel {d['branch_channel']} of the branch "
+                    f"`{d['branch']}`: **{e.value:.4f}**. The branches, laid side by side: "
+                    + ", ".join(f"`{n}` ({w} channels)" for n, w in d["widths"].items()) + ".")
+    elif e.kind == "batchnorm":
+        st.markdown(f"({d['input']:.4f} − mean {d['mean']:.4f}) / √(variance {d['variance']:.4f} + "
+                    f"{d['epsilon']:g}) × γ {d['gamma']:.4f} + β {d['beta']:.4f} = **{e.value:.4f}**")
+    elif e.kind == "activation":
+        st.markdown(f"{d['activation']}({d['input']:.4f}) = **{e.value:.4f}**")
+    elif e.kind == "average":
+        st.markdown(f"the mean of the {d['map'].shape[0]}×{d['map'].shape[1]} map of `{e.sources[0]}` channel "
+                    f"{e.unit[0]} = **{e.value:.4f}**")
+    else:
+        st.markdown(f"passes on `{e.sources[0]}`'s value unchanged: **{e.value:.4f}**")
+
+
+def show_unit(choice: Choice, steps: Preprocessed, prediction: Prediction, image: np.ndarray) -> None:
+    st.caption("Pick a layer and a channel, then click a cell of its map (or a bar of a dense layer): "
+               "below, how that one number was computed from the layer before, and which pixels of your "
+               "drawing it can see. The choice stays while you draw again.")
+    layer, cell = pick_unit(choice, prediction)
+    show_explanation(explain(choice.predictor.model, steps.input, prediction.activations, layer, cell),
+                     steps, image)
+
+
+@st.cache_resource(show_spinner=False)
+def shipped_channel_images(name: str) -> dict[str, np.ndarray] | None:
+    return load_channel_images(name, shipped_models().models[name])
+
+
+def channel_images_of(choice: Choice) -> dict[str, np.ndarray] | None:
+    """Shipped: from pretrained/channels. Trained here, or not shipped: computed when asked."""
+    if not choice.trained_here and not choice.is_own:
+        found = shipped_channel_images(choice.name)
+        if found is not None:
+            return found
+    store = st.session_state.setdefault("channel_images", {})
+    key = choice.predictor.model
+    if key in store:
+        return store[key]
+    st.info("What each channel looks for is found by gradient ascent on the input: a few seconds per "
+            "layer here. " + ("It was not shipped for this model." if not (choice.trained_here or choice.is_own)
+                             else "This model is yours, so it is computed for its weights now."))
+    if st.button("Compute what each channel looks for", key="compute_channels"):
+        bar = st.progress(0.0, text="Optimising inputs…")
+        model = choice.predictor.model
+        layers = optimisable_layers(model)
+        images = {}
+        for i, layer in enumerate(layers):
+            images[layer] = channel_images(model, layer, progress=lambda f, i=i, layer=layer: bar.progress(
+                (i + f) / len(layers), text=f"{layer}: optimising its channels' inputs…"))
+        store[key] = images
+        bar.empty()
+        return images
+    return None
+
+
+def show_channels(choice: Choice, prediction: Prediction) -> None:
+    st.caption("For each channel of a convolution: the input that makes it respond most (found by gradient "
+               "ascent from faint noise, with jitter and blur so it shows a pattern, each picture stretched "
+               "to its own contrast), its learned filter for the first layer, and its map for your "
+               "drawing. The channel numbers are the ones used everywhere on this page.")
+    if not optimisable_layers(choice.predictor.model):
+        st.info("This model has no convolution: its dense units see every pixel at once (their weights "
+                "are under Learned filters).")
+        return
+    images = channel_images_of(choice)
+    if images is None:
+        return
+    layer = st.selectbox("Convolution", list(images), key=f"channels_layer_{choice.name}")
+    looks_for = images[layer]
+    stretched = (looks_for - looks_for.min(axis=(1, 2), keepdims=True)) / np.maximum(
+        np.ptp(looks_for, axis=(1, 2), keepdims=True), 1e-6)
+    st.html(maps.STYLE)
+    st.markdown(f"**{layer}** · what each channel looks for")
+    st.html(maps.grid_html(np.moveaxis(stretched, 0, -1), maps.Scale(False, 1.0, grey=True),
+                           caption=f"{layer}: what each channel looks for"))
+    model = choice.predictor.model
+    kernel = np.asarray(model.get_layer(layer).kernel, np.float32)
+    if kernel.shape[2] == 1:
+        st.markdown(f"**{layer}** · its filters")
+        weights = kernel[:, :, 0, :]
+        st.html(maps.grid_html(weights, maps.Scale(True, float(np.abs(weights).max())), cell=56))
+    st.markdown(f"**{layer}** · its maps for your drawing")
+    st.html(maps.grid_html(prediction.activations[layer]))
+
+
+@st.cache_resource(show_spinner="Placing the 10,000 test digits…")
+def shipped_space(name: str) -> DigitSpace:
+    return DigitSpace.build(shipped_models().models[name], mnist())
+
+
+def space_of(choice: Choice) -> DigitSpace:
+    """Shipped models' spaces are shared; a model of this session's gets its own, refreshed at
+    each epoch's end while it trains."""
+    if not choice.trained_here and not choice.is_own:
+        return shipped_space(choice.name)
+    job = session().jobs.get(choice.name) if choice.trained_here else None
+    epochs = len(job.progress.snapshot().epoch_ends) if job is not None else 0
+    store = st.session_state.setdefault("spaces", {})
+    key = (choice.predictor.model, epochs)
+    if key not in store:
+        store.clear()
+        with st.spinner("Placing the 10,000 test digits…"):
+            store[key] = DigitSpace.build(choice.predictor.model, mnist())
+    return store[key]
+
+
+def show_space(choice: Choice, prediction: Prediction, verdict: Verdict) -> None:
+    space = space_of(choice)
+    xy, neighbours = space.place(prediction.activations[space.layer])
+    st.caption(f"Each dot is a test digit, placed by what the `{space.layer}` layer (the one the softmax reads) "
+               f"makes of it, flattened to two dimensions by PCA ({space.variance_shown:.0%} of its spread "
+               f"shown). The star is your drawing. A model that tells digits apart puts them in separate "
+               f"clusters; while a model trains here, the picture is redrawn at each epoch's end.")
+    st.altair_chart(visuals.space_chart(space, xy, verdict.digit), width="stretch")
+    st.markdown(f"**Its {len(neighbours)} nearest training digits** in that layer")
+    train = mnist().train
+    st.image([visuals.enlarge(visuals.to_grey(train.x[i]), 64) for i in neighbours],
+             caption=[f"a {train.y[i]}" for i in neighbours])
 
 
 # --- The model: filters, test set, comparison ---
@@ -270,6 +511,10 @@ def show_comparison() -> None:
     if problem:
         st.warning(f"Measured figures unavailable: {problem}")
     rows = visuals.comparison_rows(metrics, load_pen_digit_figures())
+    own = session()
+    for mine in own.own_models.values():
+        card = own.scorecard(mine.model, mine.predictor)
+        rows.append(visuals.own_comparison_row(mine.label, mine.model.count_params(), card.accuracy))
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", column_config={
         "Params": st.column_config.NumberColumn(format="localized"),
     })
@@ -278,6 +523,61 @@ def show_comparison() -> None:
                f"pen-written digits by people none of the models learned from "
                f"(`python -m cnn_demo.evaluate`). Recipe: what each was trained on. Tutorial: the "
                f"published figures of {TUTORIAL}, for its three models.")
+
+
+def take_collection_upload() -> None:
+    uploaded = st.session_state.get("collection_upload")
+    if uploaded is None:
+        return
+    own = session()
+    try:
+        found = Collection.from_zip(uploaded.getvalue())
+        own.collection.extend(found)
+    except CollectionError as refusal:
+        st.session_state["collection_message"] = ("error", f"{uploaded.name} was not added: {refusal}")
+        return
+    st.session_state["collection_message"] = ("ok", f"{len(found)} drawing(s) from {uploaded.name} added: "
+                                                    f"{len(own.collection)} in all.")
+
+
+def fine_tune(choice: Choice) -> None:
+    refusal = session().fine_tune(choice)
+    if refusal:
+        st.session_state["refused"] = refusal
+    else:
+        st.session_state[f"weights_{choice.name}"] = True
+
+
+def show_your_drawings(choice: Choice) -> None:
+    own = session()
+    drawings = own.collection
+    st.caption("Drawings you labelled yourself (“Not right? Add it to your drawings” under the Prediction). "
+               "Fine-tuning teaches the chosen model your handwriting from them, mixed with MNIST images so it "
+               "does not forget what it knew. Download them to continue in a later visit.")
+    if "collection_message" in st.session_state:
+        kind, text = st.session_state.pop("collection_message")
+        (st.success if kind == "ok" else st.error)(text)
+    if len(drawings):
+        x, y = drawings.split()
+        read_as = choice.predictor.probabilities(x).argmax(axis=1) if choice.predictor is not None else y
+        right = int((read_as == y).sum())
+        st.markdown(f"**{len(drawings)} drawing(s)** · the {choice.label} model reads {right} of them right")
+        st.image([visuals.enlarge(visuals.to_grey(image), 64) for image in x],
+                 caption=[f"{label} · read {read}" for label, read in zip(y, read_as)])
+        busy = own.running_job()
+        left, middle, _ = st.columns([2, 2, 1])
+        left.button(f"Fine-tune {choice.base_label} on them", type="primary", on_click=fine_tune, args=(choice,),
+                    disabled=busy is not None or choice.predictor is None, key="fine_tune",
+                    help="A few seconds for the tutorial's models: it runs like a live training, with "
+                         "progress and Stop, and shows the accuracy before and after.")
+        middle.download_button("Download your drawings (.zip)", drawings.to_zip(), file_name="my_digits.zip",
+                                mime="application/zip", key="collection_download")
+        show_refusal()
+    else:
+        st.info("No drawings yet: draw a digit, then use “Not right? Add it to your drawings” under the "
+                "Prediction.")
+    st.file_uploader("Continue with a collection you downloaded (.zip)", type=["zip"], key="collection_upload",
+                     on_change=take_collection_upload, max_upload_size=MAX_ZIP_BYTES // 2**20)
 
 
 # --- Training ---
@@ -300,11 +600,17 @@ def start_training(name: str) -> None:
         state[f"weights_{name}"] = True
 
 
-def training_controls(name: str) -> None:
-    arch = ARCHITECTURES[name]
+def training_controls(choice: Choice) -> None:
     own = session()
     busy = own.running_job()
     st.subheader("Train live")
+    if choice.is_own:
+        st.caption("Training from scratch needs an architecture from the list; your uploaded model can be "
+                   "fine-tuned on your own drawings (Your drawings, below the page's drawing views).")
+        stop_button(busy)
+        return
+    name = choice.name
+    arch = ARCHITECTURES[name]
     st.caption(f"Train a fresh {arch.label} on MNIST here and watch its answer to your drawing change as "
                "it learns. Nothing is saved on the server; you can download the result.")
     if "preset" not in st.session_state:
@@ -328,20 +634,54 @@ def training_controls(name: str) -> None:
     st.button(f"Start training {arch.label}", type="primary", on_click=start_training, args=(name,),
               disabled=busy is not None, key="start",
               help="One training at a time per visitor: stop the running one first." if busy else None)
+    show_refusal()
+    stop_button(busy)
+
+
+def show_refusal() -> None:
     if "refused" in st.session_state:
         st.warning(st.session_state.pop("refused"))
+
+
+def stop_button(busy: TrainingJob | None) -> None:
     if busy is not None:
-        st.button(f"Stop training {busy.architecture.label}", on_click=busy.stop,
+        st.button(f"Stop training {busy.title}", on_click=busy.stop,
                   disabled=busy.progress.stop_requested, key="stop")
 
 
-def training_panel(job: TrainingJob, polling: bool, viewing: str) -> None:
+def upload_model() -> None:
+    """Sidebar: a visitor's own .keras model joins the choices for this session only."""
+    st.subheader("Your own model")
+    st.caption("A Keras model (.keras, at most 20 MB) that takes 28×28×1 images with pixels from 0 to 1 "
+               "and ends in a ten-way softmax. It joins the Architecture list for your session only; "
+               "nothing is kept on the server.")
+    st.file_uploader("Upload a .keras model", type=["keras"], key="model_upload", on_change=take_model_upload,
+                     max_upload_size=MAX_MODEL_BYTES // 2**20)
+    if "upload_message" in st.session_state:
+        kind, text = st.session_state.pop("upload_message")
+        (st.success if kind == "ok" else st.error)(text)
+
+
+def take_model_upload() -> None:
+    uploaded = st.session_state.get("model_upload")
+    if uploaded is None:
+        return
+    try:
+        model = load_uploaded_model(uploaded.getvalue())
+    except UploadError as refusal:
+        st.session_state["upload_message"] = ("error", f"{uploaded.name} was not added: {refusal}")
+        return
+    name = session().add_own_model(uploaded.name, model)
+    st.session_state["architecture"] = name
+    st.session_state["upload_message"] = ("ok", f"{uploaded.name} is now in the Architecture list.")
+
+
+def training_panel(job: TrainingJob, polling: bool, viewing: Choice) -> None:
     snap = job.progress.snapshot()
-    arch = job.architecture
-    st.subheader(f"Training {arch.label}")
-    if arch.name != viewing:
-        st.caption(f"This panel shows the {arch.label} training; the drawing above is read by "
-                   f"{ARCHITECTURES[viewing].label}. Choose {arch.label} to watch its answer change.")
+    st.subheader(f"Training {job.title}")
+    if not job.title.startswith(viewing.base_label):
+        st.caption(f"This panel shows the {job.title} training; the drawing above is read by "
+                   f"{viewing.base_label}. Choose that model to watch its answer change.")
     if snap.error:
         st.error(f"Training failed: {snap.error}")
         return
@@ -369,22 +709,30 @@ def training_panel(job: TrainingJob, polling: bool, viewing: str) -> None:
         dark = st.context.theme.type == "dark"
         loss_col.altair_chart(visuals.curves_chart(rows, "loss", snap.epochs, dark), width="stretch")
         acc_col.altair_chart(visuals.curves_chart(rows, "accuracy", snap.epochs, dark), width="stretch")
-        st.caption(f"Train: the average over the batches of the current epoch so far (Keras's running "
-                   f"mean, which restarts at each epoch). Validation: {VALIDATION_IMAGES:,} training "
-                   "images the model never learns from, checked at each epoch's end. The test set is "
-                   "read once, at the end.")
-    if job.test_accuracy is not None:
-        shipped_row = shipped_metrics()[0].get(arch.name, {})
+        validation = (f"Validation: {VALIDATION_IMAGES:,} training images the model never learns from, checked "
+                      "at each epoch's end. " if job.kind == "trained" else "")
+        st.caption("Train: the average over the batches of the current epoch so far (Keras's running mean, "
+                   f"which restarts at each epoch). {validation}The test set is read once, at the end.")
+    if job.test_accuracy is not None and job.kind == "fine-tuned":
+        st.dataframe(pd.DataFrame([{"": name, "before": f"{job.before[name]:.2%}", "after": f"{job.after[name]:.2%}"}
+                                   for name in job.after]), hide_index=True)
+        st.caption(f"Before: the {viewing.base_label} model as it was; after: fine-tuned on your "
+                   f"{len(session().collection)} drawings mixed with MNIST, so that it does not forget.")
+        st.download_button(f"Download {job.file_name}.keras", job.keras_bytes(),
+                           file_name=f"{job.file_name}.keras", mime="application/octet-stream")
+    elif job.test_accuracy is not None:
+        shipped_row = shipped_metrics()[0].get(job.file_name, {})
+        tutorial = ARCHITECTURES[job.file_name].article_accuracy if job.file_name in ARCHITECTURES else None
         mine, shipped, article = st.columns(3)
         mine.metric("Test accuracy, trained here", f"{job.test_accuracy:.2%}",
-                    help=f"{job.config.epochs} epochs on {job.config.train_size:,} images; 10,000 test images")
+                    help=f"{job.config.epochs} epochs on {job.images:,} images; 10,000 test images")
         if "test_accuracy" in shipped_row:
             shipped.metric("Shipped model", f"{shipped_row['test_accuracy']:.2%}",
                            help=f"{shipped_row.get('epochs')} epochs on {shipped_row.get('train_size', 0):,} images")
-        if arch.article_accuracy is not None:
-            article.metric("Tutorial", f"{arch.article_accuracy:.2%}", help=f"The published figure of {TUTORIAL}")
-        st.download_button(f"Download {arch.name}.keras", job.keras_bytes(),
-                           file_name=f"{arch.name}.keras", mime="application/octet-stream")
+        if tutorial is not None:
+            article.metric("Tutorial", f"{tutorial:.2%}", help=f"The published figure of {TUTORIAL}")
+        st.download_button(f"Download {job.file_name}.keras", job.keras_bytes(),
+                           file_name=f"{job.file_name}.keras", mime="application/octet-stream")
     if polling and not job.running:
         st.rerun()  # the run just ended: one full rerun turns the polling off
 
@@ -394,22 +742,26 @@ def training_panel(job: TrainingJob, polling: bool, viewing: str) -> None:
 def choose_model() -> Choice:
     """The architecture selector (above the canvas, so a phone reaches it) and, once this
     session trained one, the choice between shipped and trained weights."""
-    st.session_state.setdefault("architecture", DEFAULT_ARCHITECTURE)
-    left, right = st.columns([3, 2], vertical_alignment="bottom")
-    name = left.selectbox("Architecture", list(ARCHITECTURES), key="architecture",
-                          format_func=lambda n: ARCHITECTURES[n].label)
     own = session()
+    st.session_state.setdefault("architecture", DEFAULT_ARCHITECTURE)
+    if st.session_state["architecture"] not in own.names():  # an uploaded model was replaced
+        st.session_state["architecture"] = DEFAULT_ARCHITECTURE
+    left, right = st.columns([3, 2], vertical_alignment="bottom")
+    name = left.selectbox("Architecture", own.names(), key="architecture", format_func=own.label)
     job = own.jobs.get(name)
     trained = False
     if job is not None:
         # labels stay fixed: a label that changed would make Streamlit reset the choice
+        first = "Uploaded" if name in own.own_models else "Shipped"
         trained = right.radio("Weights", [False, True], key=f"weights_{name}", horizontal=True,
-                              format_func=lambda t: "Trained here" if t else "Shipped")
-    caption = ARCHITECTURES[name].description
+                              format_func=lambda t: ("Fine-tuned here" if job.kind == "fine-tuned" else
+                                                     "Trained here") if t else first)
+    choice = own.choose(name, trained, shipped_predictors())
+    caption = choice.description
     if job is not None:
-        caption += f" Trained here: {describe(job)}."
+        caption += f" {'Fine-tuned' if job.kind == 'fine-tuned' else 'Trained'} here: {describe(job)}."
     st.caption(caption)
-    return own.choose(name, trained, shipped_predictors())
+    return choice
 
 
 # The canvas keeps a visible edge on a dark page too.
@@ -421,12 +773,13 @@ def main() -> None:
     st.markdown("### Draw a digit. Watch a CNN read it.")
     choice = choose_model()
     if choice.predictor is None:
-        st.warning(f"The shipped {ARCHITECTURES[choice.name].label} model is unavailable: "
+        st.warning(f"The shipped {choice.base_label} model is unavailable: "
                    f"{shipped_models().problems.get(choice.name, 'not loaded')}. "
                    "Train it under Train live (the sidebar) to use it here.")
     own = session()
     with st.sidebar:
-        training_controls(choice.name)
+        training_controls(choice)
+        upload_model()
         if choice.predictor is not None:
             with st.expander("Model summary: layers, output shapes, parameters"):
                 st.dataframe(pd.DataFrame(visuals.summary_rows(choice.predictor.model)), hide_index=True,
@@ -453,19 +806,23 @@ def main() -> None:
                         "The network reads it when you lift the pen.")
             elif reading is not None:
                 show_prediction(reading[1], reading[0], choice)
+                teach(steps, image)
+            show_teach_message()
         if steps is not None:
             with steps_col:
                 show_steps(steps)
         if panel_job is not None:
-            training_panel(panel_job, polling, choice.name)
+            training_panel(panel_job, polling, choice)
         # lazy tabs, always drawn so the chosen one stays chosen when the canvas is cleared:
         # only the open one is computed on each drawing
-        tabs = st.tabs(["Inside the network", "Where it looked", "All models"], key="drawing_tabs",
-                       on_change="rerun")
+        tabs = st.tabs(DRAWING_VIEWS, key="drawing_tabs", on_change="rerun")
         with tabs[0]:
             every_layer = every_layer_switch()
         for tab, show in zip(tabs, (
                 lambda: show_layers(choice.predictor, reading[0], every_layer),
+                lambda: show_unit(choice, steps, reading[0], image),
+                lambda: show_channels(choice, reading[0]),
+                lambda: show_space(choice, reading[0], reading[1]),
                 lambda: show_saliency(choice.predictor, steps, reading[1]),
                 lambda: show_all_models(steps, own))):
             if tab.open:
@@ -478,9 +835,10 @@ def main() -> None:
     live_view()
 
     st.divider()
-    st.markdown(f"#### The {choice.label} model")
-    filters_tab, test_tab, compare_tab = st.tabs(
-        ["Learned filters", "Test set", "Compare architectures"], key="model_tabs", on_change="rerun")
+    st.markdown(f"#### The model: {choice.label}")
+    filters_tab, test_tab, drawings_tab, compare_tab = st.tabs(
+        ["Learned filters", "Test set", "Your drawings", "Compare architectures"], key="model_tabs",
+        on_change="rerun")
     if choice.predictor is not None and filters_tab.open:
         with filters_tab:
             show_filters(choice.predictor.model)
@@ -489,8 +847,15 @@ def main() -> None:
             job = own.jobs.get(choice.name)
             if choice.trained_here and job.running:
                 st.info("The test-set report appears when training ends.")
+            elif choice.trained_here:
+                show_test_set(own.scorecard(job, job.predictor))
+            elif choice.is_own:
+                show_test_set(own.scorecard(choice.predictor.model, choice.predictor))
             else:
-                show_test_set(own.scorecard(job) if choice.trained_here else shipped_scorecard(choice.name))
+                show_test_set(shipped_scorecard(choice.name))
+    if drawings_tab.open:
+        with drawings_tab:
+            show_your_drawings(choice)
     if compare_tab.open:
         with compare_tab:
             show_comparison()

@@ -29,10 +29,12 @@ from cnn_demo.browser import (
     wait_for_app_run,
 )
 from cnn_demo.paths import ROOT
+from cnn_demo.preprocess import CANVAS_OPTIONS
 from cnn_demo.strokes import digit
 
 FLOOR_APP = ROOT / "bench" / "floor_app.py"
 ONE_STROKE_DIGITS = (0, 2, 3, 7, 8)
+CANVAS_PX = CANVAS_OPTIONS["width"]
 
 
 def bench_app() -> dict:
@@ -136,19 +138,34 @@ def bench_bytes_per_drawing(names: list[str], drawings: int) -> list[dict]:
     return rows
 
 
+def draw_pen_drawing(page, drawing, placement: tuple) -> None:
+    """A stroke-file drawing drawn with the mouse at `placement` (size, x, y as canvas fractions),
+    its sparse points filled in as a pen's would be."""
+    from cnn_demo.stroke_files import placed
+
+    draw(page, [interpolated(s) for s in placed(drawing, *placement, CANVAS_PX)])
+
+
+def unseen_sample(digits: int, letters: int, seed: int = 0) -> list:
+    """Digits and letters by writers no shipped model trained on, picked at random (seeded)."""
+    from cnn_demo.stroke_files import DEFAULT_FILES, read_stroke_files
+    from cnn_demo.training_data import training_writers
+
+    seen = training_writers()
+    pool = [d for d in read_stroke_files(DEFAULT_FILES) if d.writer not in seen]
+    order = np.random.default_rng(seed).permutation(len(pool))
+    return ([pool[i] for i in order if pool[i].is_digit][:digits]
+            + [pool[i] for i in order if not pool[i].is_digit][:letters])
+
+
 def bench_pen_drawings(name: str, digits: int, letters: int, seed: int = 0) -> dict:
     """Real pen drawings by writers no model trained on, drawn with the mouse in Chromium: the
     page's verdict beside `python -m cnn_demo.evaluate`'s verdict for the same drawing, size and
     position. Both are tallied the evaluation's way; agreement is per drawing."""
     from cnn_demo.evaluate import ShownTally, verdicts
-    from cnn_demo.stroke_files import DEFAULT_FILES, PLACEMENTS, placed, read_stroke_files
-    from cnn_demo.training_data import training_writers
+    from cnn_demo.stroke_files import PLACEMENTS
 
-    seen = training_writers()
-    pool = [d for d in read_stroke_files(DEFAULT_FILES) if d.writer not in seen]
-    rng = np.random.default_rng(seed)
-    chosen = [pool[i] for i in rng.permutation(len(pool)) if pool[i].is_digit][:digits]
-    chosen += [pool[i] for i in rng.permutation(len(pool)) if not pool[i].is_digit][:letters]
+    chosen = unseen_sample(digits, letters, seed)
     where = [PLACEMENTS[i % len(PLACEMENTS)] for i in range(len(chosen))]
     expected = verdicts(chosen, where, name)
     page_tally, command_tally, agree, disagreements = ShownTally(), ShownTally(), 0, []
@@ -158,7 +175,7 @@ def bench_pen_drawings(name: str, digits: int, letters: int, seed: int = 0) -> d
         for drawing, placement, verdict in zip(chosen, where, expected):
             if prediction_metric(page).count():
                 clear_canvas(page)
-            draw(page, [interpolated(s) for s in placed(drawing, *placement, 280)])
+            draw_pen_drawing(page, drawing, placement)
             prediction_metric(page).wait_for(state="visible", timeout=30_000)
             shown = prediction(page)
             command_tally.add(verdict.text, drawing)

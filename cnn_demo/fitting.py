@@ -88,6 +88,22 @@ def mnist_training_data(mnist: Mnist, config: TrainingConfig) -> TrainingData:
     return TrainingData(Split(x[: config.train_size], y[: config.train_size]), validation)
 
 
+# Fine-tuning on a visitor's drawings: each drawing seen DRAWING_REPEATS times per epoch among
+# REPLAY_IMAGES of MNIST's training images, so the model learns the drawings without forgetting
+# MNIST; a small learning rate, a few epochs.
+DRAWING_REPEATS = 10
+REPLAY_IMAGES = 2_000
+FINE_TUNING = TrainingConfig(epochs=3, batch_size=32, learning_rate=3e-4, seed=0)
+
+
+def fine_tuning_data(drawings: Split, mnist: Mnist, seed: int = 0) -> TrainingData:
+    """The visitor's drawings, repeated, mixed with a random sample of MNIST's training images."""
+    replay = np.random.default_rng(seed).choice(len(mnist.train.x), REPLAY_IMAGES, replace=False)
+    x = np.concatenate([np.repeat(drawings.x, DRAWING_REPEATS, axis=0), mnist.train.x[replay]])
+    y = np.concatenate([np.repeat(drawings.y, DRAWING_REPEATS), mnist.train.y[replay]])
+    return TrainingData(Split(x.astype(np.float32), y.astype(np.int64)))
+
+
 class ProgressCallback(keras.callbacks.Callback):
     """Reports every batch and epoch to a TrainingProgress; honours its stop request.
 

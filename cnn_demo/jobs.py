@@ -1,7 +1,9 @@
 """Trainings in background threads: a server-wide line for training slots, one job per run.
 
-The page starts a `TrainingJob`, polls its progress once a second and reads its
-predictor, which shares the model's weights, so a drawing's answer changes as it learns.
+The page starts a job (`fresh_training` or `fine_tuning`), polls its progress once a second
+and reads its predictor, which shares the model's weights, so a drawing's answer changes as
+it learns. When a run ends without a stop, its model is scored on the test set (and, for a
+fine-tuning, on the visitor's own drawings), beside the same scores taken before it began.
 """
 
 from __future__ import annotations
@@ -10,13 +12,31 @@ import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
 
 from cnn_demo.architectures import get_architecture
-from cnn_demo.data import Mnist
-from cnn_demo.fitting import TrainingConfig, TrainingResult, build_for_training, evaluate, mnist_training_data, train
+from cnn_demo.data import Mnist, Split
+from cnn_demo.fitting import (
+    FINE_TUNING,
+    TrainingConfig,
+    TrainingData,
+    TrainingResult,
+    build_for_training,
+    fine_tuning_data,
+    mnist_training_data,
+    train,
+    with_dtype_policy,
+)
 from cnn_demo.inference import Predictor
 from cnn_demo.pretrained import save_model_atomically
 from cnn_demo.progress import TrainingProgress
+
+if TYPE_CHECKING:
+    import keras
+
+TEST, YOUR_DRAWINGS = "test set", "your drawings"
 
 
 class TrainingSlots:
@@ -59,26 +79,41 @@ class TrainingSlots:
             return self._line.index(holder) + 1 if holder in self._line else None
 
 
-class TrainingJob:
-    """A fresh model of one architecture, trained on MNIST in a background thread.
+def accuracy(predictor: Predictor, split: Split) -> float:
+    return float((predictor.probabilities(split.x).argmax(axis=1) == split.y).mean())
 
-    With `slots`, the job first waits for a free training slot of the server. When
-    training ends without a stop, the model is read once on the 10,000 test images.
+
+class TrainingJob:
+    """One model trained in a background thread; with `slots`, it first waits for a free slot.
+
+    `checks` are the labelled sets the model is scored on when the run ends ("test set",
+    and "your drawings" for a fine-tuning); `before` holds the same scores taken at the start.
     """
 
-    def __init__(self, architecture: str, config: TrainingConfig, data: Mnist,
-                 slots: TrainingSlots | None = None, abandon_after: float | None = None) -> None:
-        self.architecture = get_architecture(architecture)
+    def __init__(self, title: str, file_name: str, model: keras.Model, config: TrainingConfig,
+                 data: TrainingData, checks: dict[str, Split], slots: TrainingSlots | None = None,
+                 abandon_after: float | None = None, before: dict[str, float] | None = None,
+                 kind: str = "trained") -> None:
+        self.title = title
+        self.file_name = file_name
+        self.kind = kind  # "trained" (from scratch) or "fine-tuned"
         self.config = config
-        self.model = build_for_training(architecture, config)
-        self.predictor = Predictor(self.model)
+        self.model = model
+        self.predictor = Predictor(model)
         self.progress = TrainingProgress(config.epochs, abandon_after)
         self.slots = slots
         self.result: TrainingResult | None = None
-        self.test_accuracy: float | None = None
+        self.before = before or {}
+        self.after: dict[str, float] = {}
+        self.images = len(data.train.x)
         self._data = data
-        self._thread = threading.Thread(target=self._run, name=f"train-{architecture}", daemon=True)
+        self._checks = checks
+        self._thread = threading.Thread(target=self._run, name=f"train-{file_name}", daemon=True)
         self._keras_bytes: bytes | None = None
+
+    @property
+    def test_accuracy(self) -> float | None:
+        return self.after.get(TEST)
 
     def start(self) -> TrainingJob:
         self._thread.start()
@@ -89,7 +124,7 @@ class TrainingJob:
 
     @property
     def running(self) -> bool:
-        """True until training and the final test evaluation are both over."""
+        """True until training and the final scoring are both over."""
         return self._thread.is_alive()
 
     def join(self, timeout: float | None = None) -> None:
@@ -105,9 +140,9 @@ class TrainingJob:
             self.progress.finish(stopped=True)
             return
         try:
-            self.result = train(self.model, mnist_training_data(self._data, self.config), self.config, self.progress)
+            self.result = train(self.model, self._data, self.config, self.progress)
             if not self.result.stopped:
-                _, self.test_accuracy = evaluate(self.model, self._data.test)
+                self.after = {name: accuracy(self.predictor, split) for name, split in self._checks.items()}
         except Exception as exc:  # noqa: BLE001 -- recorded for the page to show
             self.progress.finish(error=f"{type(exc).__name__}: {exc}")
         finally:
@@ -118,6 +153,36 @@ class TrainingJob:
         """The trained model as a .keras file, made once, for a download button."""
         if self._keras_bytes is None:
             with tempfile.TemporaryDirectory() as tmp:
-                path = save_model_atomically(self.model, Path(tmp) / f"{self.architecture.name}.keras")
+                path = save_model_atomically(self.model, Path(tmp) / f"{self.file_name}.keras")
                 self._keras_bytes = path.read_bytes()
         return self._keras_bytes
+
+
+def fresh_training(name: str, config: TrainingConfig, mnist: Mnist, slots: TrainingSlots | None = None,
+                   abandon_after: float | None = None) -> TrainingJob:
+    """A new model of registry architecture `name`, to be trained on MNIST from scratch."""
+    arch = get_architecture(name)
+    return TrainingJob(arch.label, arch.name, build_for_training(name, config), config,
+                       mnist_training_data(mnist, config), {TEST: mnist.test}, slots, abandon_after)
+
+
+def fine_tuning(title: str, file_name: str, model: keras.Model, drawings: Split, mnist: Mnist,
+                slots: TrainingSlots | None = None, abandon_after: float | None = None,
+                config: TrainingConfig = FINE_TUNING) -> TrainingJob:
+    """A copy of `model`, to be trained a little further on the visitor's drawings mixed with
+    MNIST; scored on both before it starts (the original's scores) and when it ends."""
+    import keras
+
+    start = Predictor(model)
+    before = {TEST: accuracy(start, mnist.test), YOUR_DRAWINGS: accuracy(start, drawings)}
+    clone = keras.models.clone_model(model)
+    clone.set_weights(model.get_weights())
+    if config.precision != "float32":
+        clone = with_dtype_policy(clone, config.precision)
+    data = fine_tuning_data(drawings, mnist, config.seed or 0)
+    return TrainingJob(f"{title}, fine-tuned on your drawings", f"{file_name}_fine_tuned", clone, config, data,
+                       {TEST: mnist.test, YOUR_DRAWINGS: drawings}, slots, abandon_after, before, kind="fine-tuned")
+
+
+def as_split(inputs: np.ndarray, labels: np.ndarray) -> Split:
+    return Split(np.asarray(inputs, np.float32), np.asarray(labels, np.int64))

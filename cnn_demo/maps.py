@@ -46,8 +46,10 @@ def _palette(anchors: list[tuple[int, int, int]], n: int = 255) -> np.ndarray:
     return np.stack([np.interp(np.linspace(0, 1, n), at, a[:, c]) for c in range(3)], -1).round().astype(np.uint8)
 
 
+GREY_ANCHORS = [(0, 0, 0), (255, 255, 255)]
 VIRIDIS = _palette(VIRIDIS_ANCHORS)
 SIGNED = _palette(SIGNED_ANCHORS)
+GREY = _palette(GREY_ANCHORS)
 TRANSPARENT = 255  # palette index of the gaps
 
 
@@ -57,6 +59,7 @@ class Scale:
 
     signed: bool
     high: float
+    grey: bool = False  # black to white instead of viridis, for pictures of inputs
 
     @classmethod
     def of(cls, values: np.ndarray) -> Scale:
@@ -66,8 +69,12 @@ class Scale:
         return cls(signed, high)
 
     @property
+    def anchors(self) -> list[tuple[int, int, int]]:
+        return SIGNED_ANCHORS if self.signed else GREY_ANCHORS if self.grey else VIRIDIS_ANCHORS
+
+    @property
     def colours(self) -> np.ndarray:
-        return SIGNED if self.signed else VIRIDIS
+        return SIGNED if self.signed else GREY if self.grey else VIRIDIS
 
     def indices(self, values: np.ndarray) -> np.ndarray:
         """Palette indices 0..254 for values."""
@@ -80,8 +87,7 @@ class Scale:
         return (t * (len(self.colours) - 1)).round().astype(np.uint8)
 
     def css_gradient(self) -> str:
-        anchors = SIGNED_ANCHORS if self.signed else VIRIDIS_ANCHORS
-        stops = ", ".join(f"rgb{a}" for a in anchors)
+        stops = ", ".join(f"rgb{a}" for a in self.anchors)
         return f"linear-gradient(to right, {stops})"
 
     def ends(self) -> tuple[str, str]:
@@ -115,8 +121,9 @@ def tile_png(values: np.ndarray, scale: Scale) -> tuple[bytes, int, int]:
 
 
 def grid_html(values: np.ndarray, scale: Scale | None = None, cell: int = CELL_PX,
-              first_number: int = 0, caption: str = "") -> str:
-    """One layer's channels as an HTML block: the picture, channel numbers on it, a colour bar."""
+              caption: str = "", labels: list[str] | None = None) -> str:
+    """One layer's channels as an HTML block: the picture, channel numbers (or `labels`) on it,
+    a colour bar."""
     scale = scale or Scale.of(values)
     n = values.shape[2]
     repeat = math.ceil(MIN_CELL / values.shape[0]) if values.shape[0] < MIN_CELL else 1
@@ -125,7 +132,7 @@ def grid_html(values: np.ndarray, scale: Scale | None = None, cell: int = CELL_P
     h, w = values.shape[:2]
     width = columns * cell + (columns - 1) * max(1, round(cell / w))
     data = base64.b64encode(png).decode()
-    numbers = "".join(f"<span>{first_number + i}</span>" for i in range(n))
+    numbers = "".join(f"<span>{html.escape(str(label))}</span>" for label in (labels or range(n)))
     bar = colour_bar_html(scale, *scale.ends())
     label = f' aria-label="{html.escape(caption)}"' if caption else ""
     return (f'<div class="cnn-maps" style="max-width:{width}px">'
@@ -142,6 +149,19 @@ def colour_bar_html(scale: Scale, low: str, high: str) -> str:
             f'{scale.css_gradient()}"></i><span>{html.escape(high)}</span></div>')
 
 
+def number_grid_html(values: np.ndarray, title: str, highlight: tuple[int, int] | None = None) -> str:
+    """A small grid of numbers (a patch, a kernel, a pooling window), one cell highlighted."""
+    rows = []
+    for r, row in enumerate(np.asarray(values, np.float64)):
+        cells = []
+        for c, v in enumerate(row):
+            mark = ' class="win"' if highlight is not None and (r, c) == tuple(highlight) else ""
+            cells.append(f"<td{mark}>{'·' if not np.isfinite(v) else f'{v:.3f}'}</td>")
+        rows.append(f"<tr>{''.join(cells)}</tr>")
+    return f'<figure class="cnn-numbers-grid"><figcaption>{html.escape(title)}</figcaption>' \
+           f'<table>{"".join(rows)}</table></figure>'
+
+
 # Styles for the blocks above: the picture scales with pixels kept square and hard-edged;
 # the numbers sit in each cell's corner; colours come from the page's theme variables.
 STYLE = """
@@ -156,6 +176,11 @@ STYLE = """
   padding: 1px 2px; text-shadow: 0 0 2px #000, 0 0 2px #000; align-self: start; justify-self: start; }
 .cnn-bar { display: flex; align-items: center; gap: 0.4rem; margin-top: 0.25rem;
   font: 11px/1.2 ui-monospace, monospace; opacity: 0.85; max-width: 20rem; }
+.cnn-numbers-grid { display: inline-block; margin: 0 1.2rem 0.6rem 0; vertical-align: top; }
+.cnn-numbers-grid figcaption { font-size: 0.8rem; opacity: 0.75; margin-bottom: 0.2rem; }
+.cnn-numbers-grid table { border-collapse: collapse; font: 12px/1.3 ui-monospace, monospace; }
+.cnn-numbers-grid td { border: 1px solid rgba(128, 128, 128, 0.45); padding: 0.2rem 0.4rem; text-align: right; }
+.cnn-numbers-grid td.win { font-weight: 700; color: #e8590c; }
 .cnn-bar i { flex: 1; height: 8px; border-radius: 2px; position: relative; }
 .cnn-bar i.signed::after { content: ""; position: absolute; left: 50%; top: -3px; bottom: -3px;
   width: 1px; background: currentColor; }

@@ -36,10 +36,22 @@ class Preprocessed:
     fitted: np.ndarray  # scaled to fit 20x20, aspect kept
     centred: np.ndarray  # 28x28, centre of mass at the centre
     problem: str | None = None  # why no digit should be read from this, if so
+    # where the input came from on the canvas: input pixel (r, c) covers canvas rows
+    # top + (r - origin[0]) / scale and columns left + (c - origin[1]) / scale
+    top_left: tuple[int, int] = (0, 0)
+    origin: tuple[float, float] = (0.0, 0.0)
+    scale: float = 1.0
 
     @property
     def readable(self) -> bool:
         return self.problem is None
+
+    def canvas_box(self, rows: tuple[int, int], cols: tuple[int, int]) -> tuple[float, float, float, float]:
+        """Input rows [a, b) and columns [c, d) as a box (top, bottom, left, right) on the canvas."""
+        top, left = self.top_left
+        oy, ox = self.origin
+        return (top + (rows[0] - oy) / self.scale, top + (rows[1] - oy) / self.scale,
+                left + (cols[0] - ox) / self.scale, left + (cols[1] - ox) / self.scale)
 
 
 def ink_intensity(image: np.ndarray) -> np.ndarray:
@@ -94,13 +106,16 @@ def preprocess(image: np.ndarray | None) -> Preprocessed | None:
     fitted_img = Image.fromarray(cropped).resize(size, Image.Resampling.LANCZOS)
 
     canvas = Image.new("L", (SIZE, SIZE))
-    canvas.paste(fitted_img, ((SIZE - size[0]) // 2, (SIZE - size[1]) // 2))
+    paste = ((SIZE - size[0]) // 2, (SIZE - size[1]) // 2)
+    canvas.paste(fitted_img, paste)
     dx, dy = _centre_of_mass_shift(np.asarray(canvas))
     centred = np.asarray(canvas.rotate(0, translate=(dx, dy)))
 
     model_input = (centred.astype(np.float32) / 255.0)[..., np.newaxis]
     return Preprocessed(model_input, cropped, np.asarray(fitted_img), centred,
-                        _problem(cropped.shape, ink.shape, model_input))
+                        _problem(cropped.shape, ink.shape, model_input),
+                        top_left=(int(top), int(left)), origin=(paste[1] + dy, paste[0] + dx),
+                        scale=scale)
 
 
 def _problem(ink_box: tuple[int, int], canvas: tuple[int, int], model_input: np.ndarray) -> str | None:

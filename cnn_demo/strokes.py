@@ -63,3 +63,15 @@ def render(strokes: list[Stroke], canvas: int = 280, width: float = 20,
             r = width / 2
             draw.ellipse((px - r, py - r, px + r, py + r), fill=(255, 255, 255, 255))
     return np.asarray(image)
+
+
+# The same digits written mirrored, as children often write them: a style none of the models
+# learned, which stands in for a visitor's own handwriting in the fine-tuning tests and benchmark.
+MIRRORED: dict[int, list[Stroke]] = {d: [[(1 - x, y) for x, y in stroke] for stroke in strokes]
+                                     for d, strokes in DIGITS.items()}
+
+
+def mirrored_collection(sizes: tuple[int, ...] = (150, 220)) -> list[tuple[int, np.ndarray]]:
+    """(digit, canvas image) for each digit written mirrored at each size: 20 drawings."""
+    return [(d, render(place(MIRRORED[d], (280 - size) / 2, (280 - size) / 2, size)))
+            for size in sizes for d in range(10)]

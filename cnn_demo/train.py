@@ -16,6 +16,7 @@ import numpy as np
 
 from cnn_demo.architectures import ARCHITECTURES, get_architecture
 from cnn_demo.data import Split, load_mnist
+from cnn_demo.feature_vis import save_channel_images
 from cnn_demo.fitting import (
     DEFAULT_PRECISION,
     PRECISIONS,
@@ -86,6 +87,7 @@ def train_and_ship(name: str, config: TrainingConfig, recipe: str = "drawings",
     result = train(model, data, config, verbose=2)
     row = {"label": get_architecture(name).label, **_row(model, config, data, result, recipe, description)}
     save_model_atomically(model, model_path(name, out_dir))
+    save_channel_images(as_float32(model), name, out_dir)  # what each channel looks for, shipped beside it
     metrics_path = out_dir / "metrics.json"
     metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
     metrics[name] = row

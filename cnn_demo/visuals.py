@@ -13,6 +13,7 @@ import numpy as np
 from PIL import Image
 
 from cnn_demo.data import IMAGE_SHAPE, NUM_CLASSES
+from cnn_demo.graph import inbound
 from cnn_demo.maps import VIRIDIS
 
 if TYPE_CHECKING:
@@ -59,11 +60,7 @@ class LayerView:
 
 def layer_inputs(layer) -> list[str]:
     """Names of the layers feeding `layer`: one for a chain, several where branches merge."""
-    import keras
-
-    if isinstance(layer, keras.layers.InputLayer):
-        return []
-    return [t._keras_history.operation.name for t in keras.tree.flatten(layer.input)]
+    return [source.name for source in inbound(layer)]
 
 
 def layer_views(layers: list, activations: dict[str, np.ndarray], every_layer: bool = False) -> list[LayerView]:
@@ -278,3 +275,96 @@ def comparison_rows(metrics: dict[str, dict], pen_digits: dict[str, float] | Non
             "Tutorial: MNIST test": _pct(arch.article_accuracy),
         })
     return rows
+
+
+UNIT_SELECTION = "unit"  # the name of the click selection on a unit chart
+FIELD_COLOUR = (255, 140, 0)
+
+
+def unit_chart(values: np.ndarray, selected: tuple | None, dark: bool = False) -> altair.Chart:
+    """One channel's map (H, W) as clickable cells, or a vector (N,) as clickable bars; the
+    selected unit outlined. A click selects a unit: the selection is named `UNIT_SELECTION`."""
+    import altair as alt
+
+    from cnn_demo.maps import Scale
+
+    scale = Scale.of(values)
+    anchors = scale.anchors
+    low = -scale.high if scale.signed else 0.0
+    colours = alt.Scale(domain=[float(v) for v in np.linspace(low, scale.high or 1.0, len(anchors))],
+                        range=[f"rgb{a}" for a in anchors])
+    pick = alt.selection_point(name=UNIT_SELECTION, fields=["row", "col"] if values.ndim == 2 else ["index"],
+                               on="click", clear=False)
+    outline = "white" if dark else "black"
+    if values.ndim == 2:
+        rows = [{"row": r, "col": c, "value": float(values[r, c]),
+                 "chosen": selected is not None and (r, c) == tuple(selected[:2])}
+                for r in range(values.shape[0]) for c in range(values.shape[1])]
+        side = 15 if values.shape[0] <= 14 else 10
+        chart = alt.Chart(alt.Data(values=rows)).mark_rect(stroke=outline).encode(
+            x=alt.X("col:O", title="column", axis=alt.Axis(labelAngle=0, values=list(range(0, values.shape[1], 4)))),
+            y=alt.Y("row:O", title="row", axis=alt.Axis(values=list(range(0, values.shape[0], 4)))),
+            color=alt.Color("value:Q", scale=colours, legend=alt.Legend(orient="right", title=None)),
+            strokeWidth=alt.condition("datum.chosen", alt.value(3), alt.value(0)),
+            tooltip=["row:O", "col:O", alt.Tooltip("value:Q", format=".4f")],
+        ).properties(width=values.shape[1] * side * 2, height=values.shape[0] * side * 2)
+    else:
+        rows = [{"index": i, "value": float(v), "chosen": selected is not None and i == selected[0]}
+                for i, v in enumerate(values)]
+        chart = alt.Chart(alt.Data(values=rows)).mark_bar(stroke=outline).encode(
+            x=alt.X("index:O", title="unit", axis=alt.Axis(labelAngle=0, labelOverlap=True)),
+            y=alt.Y("value:Q", title=None, stack=None,
+                    scale=alt.Scale(domain=[min(0.0, float(values.min())), max(float(values.max()), 1e-6)])),
+            color=alt.value("#4c8bd6"),
+            strokeWidth=alt.condition("datum.chosen", alt.value(3), alt.value(0)),
+            tooltip=["index:O", alt.Tooltip("value:Q", format=".4f")],
+        ).properties(height=180)
+    return chart.add_params(pick)
+
+
+def with_box(image: np.ndarray, box: tuple[float, float, float, float] | None, size: int) -> np.ndarray:
+    """A grey image enlarged to `size` px with a box (top, bottom, left, right, in the image's own
+    pixels) outlined: where a unit looks."""
+    from PIL import ImageDraw
+
+    image = np.asarray(image, np.uint8)
+    h, w = image.shape[:2]
+    factor = size / max(h, w)
+    big = Image.fromarray(image).convert("RGB").resize((round(w * factor), round(h * factor)),
+                                                      Image.Resampling.NEAREST)
+    if box is not None:
+        top, bottom, left, right = (v * factor for v in box)
+        ImageDraw.Draw(big).rectangle([left, top, right - 1, bottom - 1], outline=FIELD_COLOUR, width=3)
+    return np.asarray(big)
+
+
+def explainable_layers(layers: list, activations: dict[str, np.ndarray]) -> list[str]:
+    """The layers whose units "Look inside a unit" can explain: all but flattening."""
+    return [layer.name for layer in layers if type(layer).__name__ != "Flatten"]
+
+
+def own_comparison_row(label: str, params: int, test_accuracy: float) -> dict:
+    """A visitor's uploaded model, in the comparison table's columns."""
+    return {"Architecture": label, "Params": params, "Recipe": "yours", "Epochs": "—", "s/epoch here": "—",
+            "MNIST test here": _pct(test_accuracy), "Pen digits, new writers": "—",
+            "Tutorial: s/epoch": "—", "Tutorial: MNIST test": "—"}
+
+
+def space_chart(space, xy: np.ndarray, digit: int) -> altair.Chart:
+    """The test digits as dots coloured by their label, the drawing as a large star."""
+    import altair as alt
+
+    dots = [{"x": round(float(a), 2), "y": round(float(b), 2), "digit": str(label)}
+            for (a, b), label in zip(space.test_xy, space.test_labels)]
+    legend = alt.Legend(orient="right", title="digit")
+    colour = alt.Color("digit:N", scale=alt.Scale(scheme="category10", domain=DIGITS), legend=legend)
+    low, high = space.test_xy.min(axis=0), space.test_xy.max(axis=0)
+    lows, highs = np.minimum(low, xy) - 0.5, np.maximum(high, xy) + 0.5
+    x = alt.X("x:Q", title="first principal direction", scale=alt.Scale(domain=[float(lows[0]), float(highs[0])]))
+    y = alt.Y("y:Q", title="second", scale=alt.Scale(domain=[float(lows[1]), float(highs[1])]))
+    cloud = alt.Chart(alt.Data(values=dots)).mark_circle(size=14, opacity=0.55).encode(
+        x=x, y=y, color=colour, tooltip=["digit:N"])
+    star = alt.Chart(alt.Data(values=[{"x": float(xy[0]), "y": float(xy[1]), "digit": str(digit)}])).mark_point(
+        shape="diamond", size=420, filled=True, stroke="black", strokeWidth=2).encode(
+        x=x, y=y, color=colour, tooltip=[alt.Tooltip("digit:N", title="your drawing, read as")])
+    return (cloud + star).properties(height=420)

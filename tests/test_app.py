@@ -7,6 +7,7 @@ returning a known image: the rest of the page runs for real.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
@@ -409,3 +410,104 @@ def test_no_keras_session_is_cleared_during_a_run(drawing, monkeypatch):
     at.run()
     at.run()
     assert prediction(at) == "3" and cleared == []
+
+
+def explanation_line(at: AppTest) -> str:
+    return next(md.value for md in at.markdown if "· the map shows" in md.value)
+
+
+def test_one_unit_shows_how_the_most_active_first_layer_unit_is_computed(app, drawing):
+    drawing.image = render(A_DIGIT)
+    app.run()
+    open_tab(app, "drawing_tabs", "One unit")
+    assert not app.exception
+    line = explanation_line(app)
+    assert line.startswith("**conv_1**, row ") and ", channel 0 = **" in line
+    value, shown = (float(v) for v in re.findall(r"= \*\*(-?[\d.]+)\*\* · the map shows (-?[\d.]+)", line)[0])
+    assert value == shown
+    sums = [md.value for md in app.markdown if md.value.startswith("sum of the products")]
+    assert sums and sums[0].endswith(f"**{value:.4f}**")
+    assert any("input patch" in block and "kernel (weights)" in block for block in html_blocks(app))
+    assert "it sees these 3×3 input pixels" in image_captions(app)
+
+
+def test_the_chosen_layer_and_channel_stay_when_the_drawing_changes(app, drawing):
+    drawing.image = render(A_DIGIT)
+    app.run()
+    open_tab(app, "drawing_tabs", "One unit")
+    app.selectbox(key="unit_pooled_shipped_layer").set_value("pool_2").run()
+    app.number_input(key="unit_pooled_shipped_pool_2_channel").set_value(7).run()
+    first = explanation_line(app)
+    drawing.image = render(digit(8))
+    app.run()
+    second = explanation_line(app)
+    assert first.startswith("**pool_2**") and second.startswith("**pool_2**")
+    assert ", channel 7 = " in first and ", channel 7 = " in second
+
+
+@pytest.mark.parametrize("layer, kind_text", [("pool_1", "window of `conv_1`"), ("conv_2", "channels of `pool_1`"),
+                                              ("dense_1", "inputs from `flatten`")])
+def test_each_kind_of_pooled_layer_says_what_its_unit_adds_up(app, drawing, layer, kind_text):
+    drawing.image = render(A_DIGIT)
+    app.run()
+    open_tab(app, "drawing_tabs", "One unit")
+    app.selectbox(key="unit_pooled_shipped_layer").set_value(layer).run()
+    assert not app.exception
+    assert any(kind_text in md.value for md in app.markdown)
+
+
+def test_where_it_sits_places_the_drawing_and_shows_its_eight_nearest_training_digits(app, drawing):
+    drawing.image = render(digit(0))
+    app.run()
+    open_tab(app, "drawing_tabs", "Where it sits")
+    assert not app.exception
+    neighbours = [c for c in image_captions(app) if c.startswith("a ")]
+    assert len(neighbours) == 8 and neighbours.count("a 0") >= 6
+    assert len(app.get("vega_lite_chart")) >= 1
+
+
+def test_what_channels_look_for_shows_one_picture_per_channel_numbered_like_the_maps(app, drawing):
+    drawing.image = render(A_DIGIT)
+    app.run()
+    open_tab(app, "drawing_tabs", "What channels look for")
+    computing = [b for b in app.button if b.label == "Compute what each channel looks for"]
+    if computing:  # not shipped for this model: computed on request
+        computing[0].click().run()
+    assert not app.exception
+    grids = [b for b in html_blocks(app) if "what each channel looks for" in b]
+    assert grids and "<span>63</span>" in grids[0]
+
+
+def add_to_drawings(at: AppTest, label: str) -> AppTest:
+    at.segmented_control(key="teach_label").set_value(label).run()
+    return button(at, "Add to your drawings").click().run()
+
+
+def test_a_drawing_the_visitor_labels_joins_their_drawings_with_the_models_reading(app, drawing):
+    drawing.image = render(digit(7))
+    app.run()
+    add_to_drawings(app, "1")
+    assert any(s.value == "Added as a 1: 1 drawing(s) in your collection." for s in app.success)
+    open_tab(app, "model_tabs", "Your drawings")
+    assert any(md.value == "**1 drawing(s)** · the Pooled, shipped model reads 0 of them right" for md in app.markdown)
+    assert "1 · read 7" in image_captions(app)
+    assert len(app.get("download_button")) == 1
+
+
+def test_fine_tuning_on_your_drawings_shows_the_accuracy_before_and_after(app, drawing):
+    from cnn_demo.strokes import mirrored_collection
+
+    for d, canvas in mirrored_collection()[:6]:
+        drawing.image = canvas
+        app.run()
+        add_to_drawings(app, str(d))
+    open_tab(app, "model_tabs", "Your drawings")
+    button(app, "Fine-tune Pooled on them").click().run()
+    jobs(app)["pooled"].join(timeout=120)
+    app.run()
+    table = table_with(app, "before").set_index("")
+    assert list(table.index) == ["test set", "your drawings"]
+    assert app.radio(key="weights_pooled").value is True
+    assert any("Fine-tuned here: fine-tuned for 3 epoch(s)" in c.value for c in app.caption)
+    assert [b.label for b in app.get("download_button") if "fine_tuned" in b.label] == [
+        "Download pooled_fine_tuned.keras"]

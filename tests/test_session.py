@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import gc
 
+import numpy as np
 import pytest
 
 from cnn_demo.fitting import TrainingConfig
-from cnn_demo.jobs import TrainingSlots
+from cnn_demo.inference import Predictor
+from cnn_demo.jobs import TEST, YOUR_DRAWINGS, TrainingSlots
+from cnn_demo.preprocess import preprocess
 from cnn_demo.session import Session, describe
+from cnn_demo.strokes import mirrored_collection
 
 TINY = TrainingConfig(epochs=1, batch_size=32, train_size=320, validation_size=200, seed=0)
 LONG = TrainingConfig(epochs=50, batch_size=8, train_size=8_000, validation_size=100, seed=0)
@@ -51,13 +55,55 @@ def test_a_new_training_of_the_same_architecture_gets_its_own_test_set_report(ow
     own.start("baseline", TINY)
     first = own.jobs["baseline"]
     first.join(timeout=60)
-    first_card = own.scorecard(first)
-    assert own.scorecard(first) is first_card  # computed once
+    first_card = own.scorecard(first, first.predictor)
+    assert own.scorecard(first, first.predictor) is first_card  # computed once
     own.start("baseline", TrainingConfig(epochs=1, batch_size=32, train_size=640, validation_size=200, seed=1))
     second = own.jobs["baseline"]
     second.join(timeout=60)
     del first
     gc.collect()  # the first job is gone: a report keyed by id() could now be handed to the second
-    second_card = own.scorecard(second)
+    second_card = own.scorecard(second, second.predictor)
     assert second_card is not first_card
     assert list(own._scorecards) == [second]
+
+
+@pytest.fixture
+def mirrored(own) -> Session:
+    """The session with the fixed synthetic collection: the ten digits written mirrored, twice."""
+    for d, canvas in mirrored_collection():
+        own.collection.add(d, preprocess(canvas).input, canvas)
+    return own
+
+
+def test_fine_tuning_without_drawings_is_refused_in_one_sentence(own, shipped_models):
+    choice = own.choose("pooled", trained=False, shipped={"pooled": Predictor(shipped_models.models["pooled"])})
+    assert own.fine_tune(choice) == "Add a few of your own drawings first: fine-tuning learns from them."
+
+
+def test_fine_tuning_pooled_learns_the_drawings_and_keeps_mnist_within_a_point(mirrored, shipped_models):
+    choice = mirrored.choose("pooled", trained=False, shipped={"pooled": Predictor(shipped_models.models["pooled"])})
+    assert mirrored.fine_tune(choice) is None
+    job = mirrored.jobs["pooled"]
+    job.join(timeout=120)
+    assert job.after[YOUR_DRAWINGS] > job.before[YOUR_DRAWINGS] + 0.2
+    assert job.after[TEST] >= job.before[TEST] - 0.01
+    assert mirrored.choose("pooled", trained=True, shipped={}).label == "Pooled, fine-tuned here"
+    assert describe(job) == "fine-tuned for 3 epoch(s) on your drawings mixed with MNIST"
+
+
+def test_fine_tuning_leaves_the_shipped_model_untouched(mirrored, shipped_models):
+    shipped = shipped_models.models["pooled"]
+    before = [w.copy() for w in shipped.get_weights()]
+    mirrored.fine_tune(mirrored.choose("pooled", trained=False, shipped={"pooled": Predictor(shipped)}))
+    mirrored.jobs["pooled"].join(timeout=120)
+    for a, b in zip(before, shipped.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_an_uploaded_model_joins_this_sessions_choices_and_the_oldest_goes_past_three(own, shipped_models):
+    for i in range(4):
+        own.add_own_model(f"net{i}.keras", shipped_models.models["baseline"])
+    assert own.names()[-3:] == ["yours:net1.keras", "yours:net2.keras", "yours:net3.keras"]
+    choice = own.choose("yours:net3.keras", trained=False, shipped={})
+    assert choice.is_own and choice.label == "Yours: net3.keras, uploaded"
+    assert choice.predictor is own.own_models["yours:net3.keras"].predictor

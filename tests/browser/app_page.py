@@ -84,3 +84,16 @@ def screenshot(page: Page, name: str) -> Path:
     page.screenshot(path=str(path))
     page.set_viewport_size(viewport)
     return path
+
+
+def unit_explanation(page: Page) -> Locator:
+    """The line that states the chosen unit's recomputed value beside the map's."""
+    return page.locator("p").filter(has_text="· the map shows")
+
+
+def click_unit(page: Page, row: int, col: int, width: int) -> None:
+    """Click cell (row, col) of the map under "One unit" (`width` cells a row)."""
+    panel = page.get_by_role("tabpanel").filter(has_text="Pick a layer and a channel")
+    cells = panel.get_by_test_id("stVegaLiteChart").first.locator("g.mark-rect path")
+    cells.nth(row * width + col).click()
+    expect(unit_explanation(page)).to_contain_text(f"row {row}, column {col},", timeout=ANSWER_TIMEOUT_MS)

@@ -54,7 +54,7 @@ def phone(browser, app_url, scheme):
 
 
 def test_the_first_drawing_shows_the_pooled_models_feature_maps(laptop, scheme):
-    expect(laptop.get_by_test_id("stSelectbox").filter(has_text="Architecture")).to_contain_text("Pooled")
+    expect(laptop.get_by_role("combobox", name="Architecture")).to_have_value("Pooled")
     draw(laptop, digit(4))
     expect_prediction(laptop, "4")
     expect(laptop.locator(".cnn-maps")).to_have_count(5)  # conv_1, pool_1, conv_2, pool_2; the filters
