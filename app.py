@@ -859,6 +859,9 @@ def main() -> None:
     if compare_tab.open:
         with compare_tab:
             show_comparison()
+    replica = os.environ.get("CNN_DEMO_REPLICA")
+    if replica:  # behind a balancer: which replica holds this visitor's session
+        st.caption(f"Served by replica {replica}")
 
 
 main()

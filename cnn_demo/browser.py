@@ -55,7 +55,8 @@ def is_healthy(url: str) -> bool:
 
 
 @contextmanager
-def streamlit_server(script: Path = ROOT / "app.py") -> Iterator[tuple[str, subprocess.Popen]]:
+def streamlit_server(script: Path = ROOT / "app.py", env: dict[str, str] | None = None
+                     ) -> Iterator[tuple[str, subprocess.Popen]]:
     """`streamlit run script` headless on a free localhost port; yields (url, process).
 
     The server is always stopped on exit; if it fails to start, its log is in the error.
@@ -69,7 +70,7 @@ def streamlit_server(script: Path = ROOT / "app.py") -> Iterator[tuple[str, subp
              "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
              "--global.developmentMode", "false"],
             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
+            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})},
         )
         try:
             deadline = time.monotonic() + SERVER_START_TIMEOUT

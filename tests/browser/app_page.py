@@ -30,6 +30,11 @@ def expect_no_prediction(page: Page) -> None:
     expect(prediction_metric(page)).to_have_count(0, timeout=ANSWER_TIMEOUT_MS)
 
 
+def weights_choice(page: Page) -> Locator:
+    """The Shipped / Trained here choice, shown once this session trained the chosen model."""
+    return page.get_by_test_id("stRadio").filter(has_text="Weights")
+
+
 def layer_names(page: Page) -> list[str]:
     """The bold layer names heading the activation section."""
     return [t.split(" · ")[0].strip() for t in page.locator("[data-testid=stMarkdownContainer] p")
@@ -39,8 +44,9 @@ def layer_names(page: Page) -> list[str]:
 def start_training(page: Page, architecture: str, epochs: int, images: str) -> None:
     """Fill in Train live (epochs, and the training-images slider moved to `images`: "Home",
     "End" or an arrow key) and press Start."""
-    page.get_by_label("Epochs").fill(str(epochs))
-    page.get_by_label("Epochs").press("Enter")
+    field = page.get_by_role("spinbutton", name="Epochs", exact=True)
+    field.fill(str(epochs))
+    field.press("Enter")
     wait_for_app_run(page)
     slider = page.locator("input[type=range][aria-label='Training images']")
     slider.focus()

@@ -6,7 +6,7 @@ import re
 
 from playwright.sync_api import expect
 
-from app_page import assert_no_exception, expect_prediction, prediction_value, start_training
+from app_page import assert_no_exception, expect_prediction, prediction_value, start_training, weights_choice
 from cnn_demo.browser import canvas, clear_canvas, draw, open_app, select_architecture, trace, wait_for_app_run
 from cnn_demo.strokes import digit
 
@@ -47,10 +47,10 @@ def test_five_sessions_drawing_at_once_while_a_sixth_trains_each_read_their_own_
         for page, d in zip(drawers, digits):
             wait_for_app_run(page)
             expect_prediction(page, str(d))
-            expect(page.get_by_text("Weights", exact=True)).to_have_count(0)  # no one else's model
+            expect(weights_choice(page)).to_have_count(0)  # no one else's model
             assert_no_exception(page)
         expect(trainer.get_by_role("heading", name="Training Conv")).to_be_visible()
-        expect(trainer.get_by_text("Weights", exact=True)).to_be_visible()
+        expect(weights_choice(trainer)).to_be_visible()
         expect(stop).to_be_visible()  # still training after all five were read
     finally:
         stop.click()
