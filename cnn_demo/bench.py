@@ -29,8 +29,8 @@ RESULTS = ROOT / "bench" / "results" / "bench.json"
 ARTICLE_BATCH_SIZE = 128
 
 
-SECTIONS = ("inference", "training", "app", "end_to_end", "bytes", "pen_drawings")
-BROWSER_SECTIONS = ("app", "end_to_end", "bytes", "pen_drawings")
+SECTIONS = ("inference", "training", "fine_tune", "app", "end_to_end", "bytes", "pen_drawings", "unit_click")
+BROWSER_SECTIONS = ("app", "end_to_end", "bytes", "pen_drawings", "unit_click")
 
 
 @dataclass(frozen=True)
@@ -44,12 +44,13 @@ class Settings:
     wire_drawings: int  # bytes: drawings per architecture and view (the median is kept)
     pen_digits: int  # pen drawings in the browser: unseen writers' digits ...
     pen_letters: int  # ... and letters
+    unit_clicks: int  # clicks on a unit, timed
 
 
 FULL = Settings(drawings=300, epochs=3, train_size=60_000, rounds=2, validation_size=10_000, e2e_samples=20,
-                wire_drawings=6, pen_digits=120, pen_letters=60)
+                wire_drawings=6, pen_digits=120, pen_letters=60, unit_clicks=20)
 QUICK = Settings(drawings=20, epochs=1, train_size=1_000, rounds=1, validation_size=1_000, e2e_samples=3,
-                 wire_drawings=1, pen_digits=3, pen_letters=2)
+                 wire_drawings=1, pen_digits=3, pen_letters=2, unit_clicks=3)
 
 
 def p50_p95(samples_ms: list[float]) -> tuple[float, float]:
@@ -159,6 +160,27 @@ def bench_training(names: list[str], settings: Settings) -> list[dict]:
     return rows
 
 
+def bench_fine_tune() -> dict:
+    """Seconds to fine-tune the shipped Pooled on 20 drawings (the digits written mirrored) with
+    MNIST replay, scores before and after included; and those scores."""
+    from cnn_demo.data import load_mnist
+    from cnn_demo.jobs import as_split, fine_tuning
+    from cnn_demo.preprocess import preprocess
+    from cnn_demo.pretrained import load_model
+    from cnn_demo.strokes import mirrored_collection
+
+    drawings = mirrored_collection()
+    split = as_split(np.stack([preprocess(canvas).input for _, canvas in drawings]),
+                     np.array([d for d, _ in drawings]))
+    model, mnist = load_model("pooled"), load_mnist()
+    fine_tuning("Pooled", "pooled", model, split, mnist).start().join()  # warm: traces, kernels
+    start = time.perf_counter()
+    job = fine_tuning("Pooled", "pooled", model, split, mnist).start()
+    job.join()
+    return {"drawings": len(drawings), "seconds": time.perf_counter() - start,
+            "before": job.before, "after": job.after}
+
+
 def machine() -> dict:
     import keras
     import tensorflow as tf
@@ -170,6 +192,8 @@ def machine() -> dict:
 def print_table(results: dict) -> None:
     if "inference" in results:
         _print_speed(results)
+    if "fine_tune" in results:
+        _print_fine_tune(results)
     _print_browser(results)
 
 
@@ -191,6 +215,12 @@ def _print_speed(results: dict) -> None:
               f" {r['plain_test_accuracy']:10.2%} {r['ours_test_accuracy']:9.2%}")
 
 
+def _print_fine_tune(results: dict) -> None:
+    r = results["fine_tune"]
+    print(f"\nFine-tuning Pooled on {r['drawings']} drawings with MNIST replay: {r['seconds']:.1f} s; "
+          + ", ".join(f"{k} {r['before'][k]:.2%} -> {r['after'][k]:.2%}" for k in r["after"]))
+
+
 def _print_browser(results: dict) -> None:
     if "app" in results:
         print("\nApp: " + ", ".join(f"{k} {v:.2f}" if isinstance(v, float) else f"{k} {v}"
@@ -207,6 +237,10 @@ def _print_browser(results: dict) -> None:
         for r in results["bytes"]:
             print(f"{r['arch']:17} {r['default_kib']:8.1f} {r['default_websocket_kib']:7.1f}"
                   f" {r['default_media_kib']:8.1f} {r['every_layer_kib']:12.1f}")
+    if "unit_click" in results:
+        r = results["unit_click"]
+        print(f"\nA click on a unit to its numbers: p50 {r['p50_ms']:.0f} ms, p95 {r['p95_ms']:.0f} ms "
+              f"({r['clicks']} clicks)")
     if "pen_drawings" in results:
         r = results["pen_drawings"]
         print(f"\nPen drawings by unseen writers, drawn with the mouse ({r['arch']}, {r['digits']} digits, "
@@ -233,6 +267,8 @@ def main(argv: list[str] | None = None) -> dict:
         results["inference"] = bench_inference(args.arch, canvas_drawings(settings.drawings))
     if "training" in args.sections:
         results["training"] = bench_training(args.arch, settings)
+    if "fine_tune" in args.sections:
+        results["fine_tune"] = bench_fine_tune()
     from cnn_demo.browser import chromium_path
 
     browser_sections = [s for s in args.sections if s in BROWSER_SECTIONS]
@@ -250,6 +286,8 @@ def main(argv: list[str] | None = None) -> dict:
         if "pen_drawings" in args.sections:
             results["pen_drawings"] = bench_browser.bench_pen_drawings(
                 args.pen_arch, settings.pen_digits, settings.pen_letters)
+        if "unit_click" in args.sections:
+            results["unit_click"] = bench_browser.bench_unit_click(settings.unit_clicks)
     print_table(results)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n")

@@ -189,3 +189,25 @@ def bench_pen_drawings(name: str, digits: int, letters: int, seed: int = 0) -> d
             "page": page_shares, "command": command_shares,
             "largest_difference_points": 100 * max(abs(page_shares[k] - command_shares[k]) for k in page_shares),
             "disagreements": disagreements}
+
+
+def bench_unit_click(clicks: int) -> dict:
+    """Milliseconds from a click on a cell of a map under "One unit" to that unit's numbers shown."""
+    with streamlit_server() as (url, _), chromium_browser() as browser:
+        page = open_app(browser, url)
+        draw(page, digit(4))
+        page.get_by_role("tab", name="One unit").click()
+        wait_for_app_run(page)
+        panel = page.get_by_role("tabpanel").filter(has_text="Pick a layer and a channel")
+        cells = panel.get_by_test_id("stVegaLiteChart").first.locator("g.mark-rect path")
+        line = page.locator("p").filter(has_text="· the map shows")
+        times = []
+        for i in range(clicks + 1):  # the first is a warm-up
+            row, col = 6 + (i * 5) % 16, 4 + (i * 7) % 20
+            start = time.perf_counter()
+            cells.nth(row * 28 + col).click()
+            line.filter(has_text=f"row {row}, column {col},").wait_for(timeout=30_000)
+            if i:
+                times.append((time.perf_counter() - start) * 1000)
+    p50, p95 = p50_p95(times)
+    return {"clicks": clicks, "p50_ms": p50, "p95_ms": p95, "max_ms": max(times)}

@@ -54,6 +54,25 @@ def is_healthy(url: str) -> bool:
         return False
 
 
+def stop(process: subprocess.Popen, timeout: float = 20) -> None:
+    """Terminate, and kill what does not end within `timeout` seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def wait_until_healthy(url: str, process: subprocess.Popen, timeout: float) -> bool:
+    """True once `url` answers its health check; False if the process ends or time runs out first."""
+    deadline = time.monotonic() + timeout
+    while not is_healthy(url):
+        if process.poll() is not None or time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return True
+
+
 @contextmanager
 def streamlit_server(script: Path = ROOT / "app.py", env: dict[str, str] | None = None
                      ) -> Iterator[tuple[str, subprocess.Popen]]:
@@ -73,19 +92,12 @@ def streamlit_server(script: Path = ROOT / "app.py", env: dict[str, str] | None 
             env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})},
         )
         try:
-            deadline = time.monotonic() + SERVER_START_TIMEOUT
-            while not is_healthy(url):
-                if server.poll() is not None or time.monotonic() > deadline:
-                    log.seek(0)
-                    raise RuntimeError(f"streamlit did not start:\n{log.read()}")
-                time.sleep(0.2)
+            if not wait_until_healthy(url, server, SERVER_START_TIMEOUT):
+                log.seek(0)
+                raise RuntimeError(f"streamlit did not start:\n{log.read()}")
             yield url, server
         finally:
-            server.terminate()
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.kill()
+            stop(server)
 
 
 def peak_memory_mb(pid: int) -> float:

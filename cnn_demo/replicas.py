@@ -19,11 +19,12 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from cnn_demo.browser import free_port, is_healthy, streamlit_server
+from cnn_demo.browser import free_port, stop, streamlit_server, wait_until_healthy
 from cnn_demo.paths import ROOT
 
 NGINX_CONF = ROOT / "deploy" / "nginx.conf"
 NGINX = "nginx"
+NGINX_START_TIMEOUT = 20
 
 
 def nginx_path() -> str | None:
@@ -51,24 +52,15 @@ def nginx(listen: int, upstreams: list[int]) -> Iterator[subprocess.Popen]:
             (Path(prefix) / sub).mkdir(parents=True)
             (Path(prefix) / sub).chmod(0o777)  # workers run as an unprivileged user when started as root
         Path(prefix, "nginx.conf").write_text(configured(listen, upstreams))
-        process = subprocess.Popen([binary, "-p", prefix, "-c", "nginx.conf", "-g", "daemon off;"],
-                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        process = subprocess.Popen([binary, "-p", prefix, "-c", "nginx.conf", "-g", "daemon off;"])
         try:
-            deadline = time.monotonic() + 20
-            while not is_healthy(f"http://127.0.0.1:{listen}"):
-                if process.poll() is not None or time.monotonic() > deadline:
-                    error_log = Path(prefix, "logs", "error.log")
-                    log = error_log.read_text() if error_log.exists() else ""
-                    output = process.stdout.read().decode() if process.stdout else ""
-                    raise RuntimeError(f"nginx did not start: {output}{log}")
-                time.sleep(0.2)
+            if not wait_until_healthy(f"http://127.0.0.1:{listen}", process, NGINX_START_TIMEOUT):
+                error_log = Path(prefix, "logs", "error.log")
+                log = error_log.read_text() if error_log.exists() else ""
+                raise RuntimeError(f"nginx did not start: {log}")
             yield process
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            stop(process)
 
 
 @contextmanager

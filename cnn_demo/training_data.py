@@ -100,19 +100,6 @@ def draw_randomly(strokes: list, rng: np.random.Generator, jitter: Jitter) -> np
     return render(pixels, CANVAS, rng.uniform(*jitter.pen))
 
 
-def _draw_and_preprocess(task) -> tuple[list[np.ndarray], list[int]]:
-    drawings, labels, copies, seed, jitter = task
-    rng = np.random.default_rng(seed)
-    xs, ys = [], []
-    for strokes, label in zip(drawings, labels):
-        for _ in range(copies):
-            steps = preprocess(draw_randomly(distort(strokes, rng, jitter), rng, jitter))
-            if steps is not None and steps.readable:
-                xs.append(steps.input)
-                ys.append(label)
-    return xs, ys
-
-
 def canvas_inputs(drawings: list, labels: list[int], copies: int, seed: int,
                   jitter: Jitter = Jitter()) -> tuple[np.ndarray, np.ndarray]:
     """Each drawing (unit-box strokes) drawn `copies` times, distorted and preprocessed as the page

@@ -42,6 +42,8 @@ def drawing(monkeypatch):
     fake = ModuleType("streamlit_drawable_canvas")
     fake.st_canvas = st_canvas
     monkeypatch.setitem(sys.modules, "streamlit_drawable_canvas", fake)
+    if "views.drawing" in sys.modules:  # imported by an earlier test: hand it this test's canvas
+        monkeypatch.setattr(sys.modules["views.drawing"], "st_canvas", st_canvas)
     return holder
 
 

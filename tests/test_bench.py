@@ -43,10 +43,43 @@ def test_quick_benchmark_reports_both_training_paths_for_every_architecture(resu
         assert 0 <= row["plain_test_accuracy"] <= 1 and 0 <= row["ours_test_accuracy"] <= 1
 
 
+def skip_without_a_browser() -> None:
+    if chromium_path() is None:
+        pytest.skip("no Chromium: the browser sections were skipped (checked above)")
+
+
 def test_quick_benchmark_measures_the_app_and_end_to_end_latency_in_chromium(results):
     if chromium_path() is None:
-        assert results["app"] == {"skipped": "no Chromium found"}
+        assert set(results["skipped"]) == {"app", "end_to_end", "bytes", "pen_drawings", "unit_click"}
         return
     assert results["app"]["seconds_to_ready"] > 0 and results["app"]["peak_memory_mb"] > 100
-    e2e = results["end_to_end"]
-    assert e2e["samples"] == 3 and e2e["floor_p50_ms"] > 0 and e2e["app_p50_ms"] > 0
+    assert [r["arch"] for r in results["end_to_end"]] == list(ARCHITECTURES)
+    for row in results["end_to_end"]:
+        assert row["samples"] == 3 and row["floor_p50_ms"] > 0 and row["app_p50_ms"] > 0
+        assert row["ratio_p50"] == pytest.approx(row["app_p50_ms"] / row["floor_p50_ms"])
+
+
+def test_quick_benchmark_measures_the_bytes_a_drawing_costs_in_both_views(results):
+    skip_without_a_browser()
+    for row in results["bytes"]:
+        assert 0 < row["default_kib"] <= row["every_layer_kib"] + 1  # folding never costs more
+        assert row["default_kib"] == pytest.approx(row["default_websocket_kib"] + row["default_media_kib"])
+
+
+def test_quick_benchmark_compares_the_page_with_the_evaluate_command_on_pen_drawings(results):
+    skip_without_a_browser()
+    pen = results["pen_drawings"]
+    assert (pen["digits"], pen["non_digits"]) == (3, 2)
+    assert 0 <= pen["agreement"] <= 1 and set(pen["page"]) == set(pen["command"])
+
+
+def test_quick_benchmark_fine_tunes_pooled_on_twenty_drawings(results):
+    fine = results["fine_tune"]
+    assert fine["drawings"] == 20 and fine["seconds"] > 0
+    assert set(fine["before"]) == set(fine["after"]) == {"test set", "your drawings"}
+
+
+def test_quick_benchmark_times_a_click_on_a_unit(results):
+    skip_without_a_browser()
+    click = results["unit_click"]
+    assert click["clicks"] == 3 and 0 < click["p50_ms"] <= click["max_ms"]

@@ -1,0 +1,90 @@
+"""The canvas, the Prediction and the preprocessing steps; labelling a drawing for the visitor's collection."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+from streamlit_drawable_canvas import st_canvas
+
+from cnn_demo import visuals
+from cnn_demo.collection import CollectionError
+from cnn_demo.inference import Prediction
+from cnn_demo.preprocess import CANVAS_OPTIONS, Preprocessed
+from cnn_demo.session import Choice
+from cnn_demo.verdict import DIGIT, DOUBT, NOT_A_DIGIT, SOFTMAX_ALWAYS_ANSWERS, Verdict, judge
+from views.shared import detector, session
+
+DIGIT_LABELS = [str(d) for d in range(10)]
+
+
+def clear_canvas() -> None:
+    st.session_state["canvas_version"] = st.session_state.get("canvas_version", 0) + 1
+
+
+def draw_canvas() -> np.ndarray | None:
+    """The drawing surface and its Clear button; the canvas as RGBA, or None before a stroke."""
+    version = st.session_state.get("canvas_version", 0)
+    image = st_canvas(**CANVAS_OPTIONS, key=f"canvas_{version}").image_data
+    st.button("Clear", icon=":material/delete:", on_click=clear_canvas, key="clear",
+              help="Start a new drawing (the open tabs stay as they are)")
+    return image
+
+
+def read(choice: Choice, steps: Preprocessed) -> tuple[Prediction, Verdict]:
+    prediction = choice.predictor(steps.input)
+    found, _ = detector()
+    not_a_digit = found(steps.input) if found is not None else None
+    return prediction, judge(prediction.probabilities, not_a_digit, steps.problem)
+
+
+def show_steps(steps: Preprocessed) -> None:
+    st.caption("**What the network sees**: your drawing made into an MNIST-style 28×28 input")
+    cols = st.columns(3, gap="small")
+    for col, image, caption in zip(cols, (np.pad(steps.cropped, 12), steps.fitted, steps.centred),
+                                   ("ink, cropped", "fit in 20×20", "centred 28×28")):
+        col.image(visuals.enlarge(image, 72), caption=caption, width="content")
+
+
+def show_prediction(verdict: Verdict, prediction: Prediction, choice: Choice) -> None:
+    detector_help = "" if verdict.not_a_digit is None else (
+        f" The digit detector gives {1 - verdict.not_a_digit:.0%} that it is a digit.")
+    st.metric("Prediction", verdict.text, help=f"The {choice.label} model's answer.{detector_help}")
+    if verdict.kind == DIGIT:
+        st.caption(f"{verdict.confidence:.0%} sure")
+    elif verdict.kind == DOUBT:
+        st.caption(f"Not sure: at most {verdict.confidence:.0%} for any digit")
+    elif verdict.kind == NOT_A_DIGIT:
+        st.caption(f"{verdict.reason} The model alone would have said {verdict.softmax_says}. "
+                   f"{SOFTMAX_ALWAYS_ANSWERS}")
+    else:
+        st.caption(verdict.reason)
+        return
+    st.altair_chart(visuals.probability_chart(prediction.probabilities, verdict.digit), width="stretch")
+
+
+def teach(steps: Preprocessed, image: np.ndarray) -> None:
+    """"That's not a 7": the visitor says what they drew, and the drawing joins their collection."""
+    with st.popover("Not right? Add it to your drawings", icon=":material/school:"):
+        st.caption("Say what you drew: the drawing joins your own collection (Your drawings, below), "
+                   "which can fine-tune the model on your handwriting.")
+        st.segmented_control("It is a", DIGIT_LABELS, key="teach_label", default=None)
+        st.button("Add to your drawings", key="teach_add", on_click=add_drawing, args=(steps, image),
+                  disabled=st.session_state.get("teach_label") is None)
+
+
+def add_drawing(steps: Preprocessed, image: np.ndarray) -> None:
+    label = int(st.session_state["teach_label"])
+    try:
+        session().collection.add(label, steps.input, image)
+    except CollectionError as refusal:
+        st.session_state["teach_message"] = ("error", str(refusal))
+        return
+    st.session_state["teach_message"] = ("ok", f"Added as a {label}: {len(session().collection)} drawing(s) "
+                                               "in your collection.")
+    st.session_state["teach_label"] = None
+
+
+def show_teach_message() -> None:
+    if "teach_message" in st.session_state:
+        kind, text = st.session_state.pop("teach_message")
+        (st.success if kind == "ok" else st.warning)(text)

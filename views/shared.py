@@ -1,0 +1,79 @@
+"""What the page's parts share: the server-wide loaded models and data (cached once, never
+written) and this visitor's Session."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import streamlit as st
+
+from cnn_demo import pretrained
+from cnn_demo.data import load_mnist
+from cnn_demo.detector import DigitDetector, load_detector
+from cnn_demo.embedding import DigitSpace
+from cnn_demo.feature_vis import load_channel_images
+from cnn_demo.inference import Predictor, Scorecard, scorecard
+from cnn_demo.jobs import TrainingSlots
+from cnn_demo.pretrained import Shipped, load_metrics
+from cnn_demo.session import Session
+
+ABANDON_AFTER_SECONDS = 30  # a training whose page has not polled for this long was closed
+
+
+@st.cache_resource(show_spinner="Loading the shipped models…")
+def shipped_models() -> Shipped:
+    return pretrained.load_shipped_models()  # looked up at call time: tests replace it
+
+
+@st.cache_resource
+def shipped_predictors() -> dict[str, Predictor]:
+    return {name: Predictor(model) for name, model in shipped_models().models.items()}
+
+
+@st.cache_resource(show_spinner="Loading the digit detector…")
+def detector() -> tuple[DigitDetector | None, str | None]:
+    return load_detector()
+
+
+@st.cache_resource(show_spinner="Loading MNIST…")
+def mnist():
+    return load_mnist()
+
+
+@st.cache_resource
+def shipped_metrics() -> tuple[dict, str | None]:
+    return load_metrics()
+
+
+@st.cache_resource
+def training_slots() -> TrainingSlots:
+    """Trainings at once on this server, across all sessions (CNN_DEMO_MAX_TRAININGS, default 1)."""
+    return TrainingSlots(int(os.environ.get("CNN_DEMO_MAX_TRAININGS", "1")))
+
+
+@st.cache_resource(show_spinner="Reading the 10,000 test images…")
+def shipped_scorecard(name: str) -> Scorecard:
+    return scorecard(shipped_predictors()[name], mnist().test.x, mnist().test.y)
+
+
+@st.cache_resource(show_spinner=False)
+def shipped_channel_images(name: str) -> dict[str, np.ndarray] | None:
+    return load_channel_images(name, shipped_models().models[name])
+
+
+@st.cache_resource(show_spinner="Placing the 10,000 test digits…")
+def shipped_space(name: str) -> DigitSpace:
+    return DigitSpace.build(shipped_models().models[name], mnist())
+
+
+def session() -> Session:
+    """This visitor's own state: its trained models and the rules for starting one."""
+    if "session" not in st.session_state:
+        st.session_state["session"] = Session(mnist(), training_slots(), ABANDON_AFTER_SECONDS)
+    return st.session_state["session"]
+
+
+def show_refusal() -> None:
+    if "refused" in st.session_state:
+        st.warning(st.session_state.pop("refused"))
