@@ -19,6 +19,7 @@ import numpy as np
 from cnn_demo.data import NUM_CLASSES
 from cnn_demo.inference import Predictor
 from cnn_demo.paths import PRETRAINED_DIR
+from cnn_demo.verdict import DetectorReading
 
 if TYPE_CHECKING:
     import keras
@@ -45,13 +46,14 @@ class DigitDetector:
         self.model = model
         self._predictor = Predictor(model)
 
-    def not_a_digit(self, x: np.ndarray) -> np.ndarray:
-        """(N,) probabilities of "not a digit" for inputs (N, 28, 28, 1)."""
-        return self._predictor.probabilities(x)[:, NOT_A_DIGIT]
+    def read(self, x: np.ndarray) -> list[DetectorReading]:
+        """For inputs (N, 28, 28, 1): each one's probability of "not a digit", and its digit."""
+        probabilities = self._predictor.probabilities(x)
+        return [DetectorReading(float(p[NOT_A_DIGIT]), int(np.argmax(p[:NOT_A_DIGIT]))) for p in probabilities]
 
-    def __call__(self, x: np.ndarray) -> float:
-        """The probability of "not a digit" for one (28, 28, 1) input."""
-        return float(self.not_a_digit(np.asarray(x)[np.newaxis])[0])
+    def __call__(self, x: np.ndarray) -> DetectorReading:
+        """The reading of one (28, 28, 1) input."""
+        return self.read(np.asarray(x)[np.newaxis])[0]
 
 
 def load_detector(directory=PRETRAINED_DIR) -> tuple[DigitDetector | None, str | None]:

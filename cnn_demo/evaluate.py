@@ -129,10 +129,9 @@ def _judged(inputs: np.ndarray, problems: list[str | None], name: str, detector)
     from cnn_demo.inference import Predictor
     from cnn_demo.pretrained import load_model
 
-    not_a_digit = detector.not_a_digit(inputs) if detector is not None else [None] * len(inputs)
+    readings = detector.read(inputs) if detector is not None else [None] * len(inputs)
     probabilities = Predictor(load_model(name)).probabilities(inputs)
-    return [judge(p, None if nd is None else float(nd), problem)
-            for p, nd, problem in zip(probabilities, not_a_digit, problems)]
+    return [judge(p, reading, problem) for p, reading, problem in zip(probabilities, readings, problems)]
 
 
 def verdicts(drawings: list[Drawing], placements: list[tuple], name: str) -> list:

@@ -25,6 +25,7 @@ import asyncio
 import base64
 import io
 import json
+import os
 import random
 import time
 from contextlib import nullcontext
@@ -64,7 +65,9 @@ def drawing_values(n: int = 24, seed: int = 0) -> list[tuple[int, str]]:
 @dataclass
 class Tally:
     answers_ms: list[float] = field(default_factory=list)
-    wrong: int = 0  # a Prediction other than the digit drawn
+    wrong: int = 0  # a digit shown that is not the one drawn
+    unclaimed: int = 0  # a doubt ("4 or 9?"), "Not a digit" or "?" for a digit drawn
+    shown: set = field(default_factory=set)  # every Prediction text seen
     errors: list[str] = field(default_factory=list)
     exceptions: list[str] = field(default_factory=list)
 
@@ -168,7 +171,9 @@ async def drawing_session(url: str, values: list, stop_at: float, tally: Tally, 
                 tally.errors.append("a drawing got no Prediction")
             else:
                 tally.answers_ms.append(ms)
-                tally.wrong += shown != str(d)
+                tally.shown.add(shown)
+                tally.wrong += shown.isdigit() and shown != str(d)
+                tally.unclaimed += not shown.isdigit()
             await asyncio.sleep(rng.uniform(*PAUSE_SECONDS))
     except PageException as exc:
         tally.exceptions.append(str(exc)[:200])
@@ -221,7 +226,8 @@ async def run_class(url: str, pid: int | None, sessions: int, minutes: float, tr
     answers = tally.answers_ms or [float("nan")]
     return {"sessions": sessions, "minutes": minutes, "drawings": len(tally.answers_ms),
             "p50_ms": float(np.percentile(answers, 50)), "p95_ms": float(np.percentile(answers, 95)),
-            "max_ms": float(np.max(answers)), "wrong_predictions": tally.wrong,
+            "max_ms": float(np.max(answers)), "wrong_predictions": tally.wrong, "unclaimed": tally.unclaimed,
+            "shown": sorted(tally.shown),
             "errors": len(tally.errors), "exceptions": len(tally.exceptions),
             "error_samples": tally.errors[:5] + tally.exceptions[:5],
             "rss_start_mb": start_rss, "rss_peak_mb": peak[0]}
@@ -277,7 +283,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
         for sessions in counts:
             row = asyncio.run(run_class(url, pid, sessions, args.minutes, training=not args.no_training))
             if pid:
-                row["rss_after_close_mb"] = released_mb(pid, SESSION_TTL_SECONDS + 10)
+                row["rss_after_close_mb"] = released_mb(pid, float(os.environ.get(
+                    "CNN_DEMO_LOAD_TTL", SESSION_TTL_SECONDS + 10)))
             rows.append(row)
             print(f"{sessions:3d} sessions: {row['drawings']:4d} drawings, p50 {row['p50_ms']:6.0f} ms, "
                   f"p95 {row['p95_ms']:6.0f} ms, max {row['max_ms']:6.0f} ms, errors {row['errors']}, "

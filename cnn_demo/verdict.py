@@ -16,6 +16,7 @@ import numpy as np
 
 SURE_THRESHOLD = 0.6  # below this top probability the answer is shown as a doubt
 NOT_A_DIGIT_THRESHOLD = 0.5  # the detector's probability of "not a digit" from which the page says so
+SECOND_OPINION = True  # a model that reads another digit than the detector is shown as a doubt
 
 DIGIT, DOUBT, NOT_A_DIGIT, UNREADABLE = "digit", "doubt", "not a digit", "unreadable"
 
@@ -24,13 +25,21 @@ SOFTMAX_ALWAYS_ANSWERS = ("A softmax always shares its probability among the ten
 
 
 @dataclass(frozen=True)
+class DetectorReading:
+    """What the digit detector makes of a drawing."""
+
+    not_a_digit: float  # its probability that the drawing is no digit at all
+    digit: int  # the digit it would read, were it one
+
+
+@dataclass(frozen=True)
 class Verdict:
     kind: str  # DIGIT, DOUBT, NOT_A_DIGIT or UNREADABLE
     digit: int  # the model's most probable digit, whatever the verdict
     confidence: float  # the model's probability of that digit
-    runner_up: int
+    runner_up: int  # the digit shown beside it in a doubt ("4 or 9?")
     not_a_digit: float | None  # the detector's probability that this is not a digit
-    reason: str | None = None  # one sentence, for every kind but DIGIT and DOUBT
+    reason: str | None = None  # one sentence, for every kind but DIGIT
 
     @property
     def claims_a_digit(self) -> bool:
@@ -53,12 +62,13 @@ class Verdict:
         return f"{self.digit}, {self.confidence:.0%} sure"
 
 
-def judge(probabilities: np.ndarray, not_a_digit: float | None, problem: str | None = None) -> Verdict:
-    """The verdict on one drawing from the model's ten probabilities, the detector's
-    probability that it is not a digit (None: no detector), and preprocessing's problem."""
+def judge(probabilities: np.ndarray, detector: DetectorReading | None, problem: str | None = None) -> Verdict:
+    """The verdict on one drawing from the model's ten probabilities, the detector's reading
+    (None: no detector), and preprocessing's problem."""
     probabilities = np.asarray(probabilities, np.float64)
     first, second = (int(i) for i in np.argsort(probabilities)[::-1][:2])
     confidence = float(probabilities[first])
+    not_a_digit = None if detector is None else detector.not_a_digit
     facts = dict(digit=first, confidence=confidence, runner_up=second, not_a_digit=not_a_digit)
     if problem is not None:
         return Verdict(UNREADABLE, **facts, reason=problem)
@@ -66,5 +76,8 @@ def judge(probabilities: np.ndarray, not_a_digit: float | None, problem: str | N
         return Verdict(NOT_A_DIGIT, **facts, reason=(
             f"The digit detector is {not_a_digit:.0%} sure this is not a digit (a letter or a symbol?)."))
     if confidence < SURE_THRESHOLD:
-        return Verdict(DOUBT, **facts)
+        return Verdict(DOUBT, **facts, reason=f"Not sure: at most {confidence:.0%} for any digit.")
+    if SECOND_OPINION and detector is not None and detector.digit != first:
+        return Verdict(DOUBT, **{**facts, "runner_up": detector.digit}, reason=(
+            f"The model says {first} ({confidence:.0%}), but the digit detector reads a {detector.digit}."))
     return Verdict(DIGIT, **facts)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cnn_demo.verdict import DIGIT, DOUBT, NOT_A_DIGIT, UNREADABLE, judge
+from cnn_demo.verdict import DIGIT, DOUBT, NOT_A_DIGIT, NOT_A_DIGIT_THRESHOLD, UNREADABLE, DetectorReading, judge
 
 
 def probabilities(**share: float) -> np.ndarray:
@@ -18,31 +18,42 @@ def probabilities(**share: float) -> np.ndarray:
     return p
 
 
+def looks(not_a_digit: float, d: int) -> DetectorReading:
+    return DetectorReading(not_a_digit, d)
+
+
 def test_a_sure_model_and_a_digit_like_drawing_give_the_digit():
-    verdict = judge(probabilities(d7=0.91), not_a_digit=0.02)
+    verdict = judge(probabilities(d7=0.91), looks(0.02, 7))
     assert verdict.kind == DIGIT and verdict.text == "7" and verdict.claims_a_digit
 
 
 def test_a_low_top_probability_reads_as_a_doubt_between_the_two_likeliest():
-    verdict = judge(probabilities(d4=0.45, d9=0.4), not_a_digit=0.1)
+    verdict = judge(probabilities(d4=0.45, d9=0.4), looks(0.1, 4))
     assert verdict.kind == DOUBT and verdict.text == "4 or 9?" and not verdict.claims_a_digit
 
 
 def test_a_drawing_the_detector_calls_no_digit_is_not_named_even_when_the_model_is_sure():
-    verdict = judge(probabilities(d4=0.99), not_a_digit=0.93)
+    verdict = judge(probabilities(d4=0.99), looks(0.93, 4))
     assert verdict.kind == NOT_A_DIGIT and verdict.text == "Not a digit"
     assert verdict.softmax_says == "4, 99% sure"
     assert "93%" in verdict.reason
 
 
 def test_preprocessings_problem_comes_first_and_is_the_reason():
-    verdict = judge(probabilities(d0=0.99), not_a_digit=0.99, problem="Too small to read: draw the digit bigger.")
+    verdict = judge(probabilities(d0=0.99), looks(0.99, 0), problem="Too small to read: draw the digit bigger.")
     assert verdict.kind == UNREADABLE and verdict.text == "?" and verdict.reason.startswith("Too small")
 
 
-@pytest.mark.parametrize("not_a_digit, kind", [(0.49, DIGIT), (0.5, NOT_A_DIGIT)])
-def test_the_detector_decides_from_one_half(not_a_digit, kind):
-    assert judge(probabilities(d3=0.9), not_a_digit).kind == kind
+@pytest.mark.parametrize("not_a_digit, kind", [(NOT_A_DIGIT_THRESHOLD - 0.01, DIGIT),
+                                               (NOT_A_DIGIT_THRESHOLD, NOT_A_DIGIT)])
+def test_the_detector_decides_from_its_threshold(not_a_digit, kind):
+    assert judge(probabilities(d3=0.9), looks(not_a_digit, 3)).kind == kind
+
+
+def test_a_sure_model_that_the_detector_reads_otherwise_is_shown_as_a_doubt_between_the_two():
+    verdict = judge(probabilities(d7=0.95), looks(0.01, 1))
+    assert verdict.kind == DOUBT and verdict.text == "7 or 1?"
+    assert verdict.reason == "The model says 7 (95%), but the digit detector reads a 1."
 
 
 def test_without_a_detector_the_model_alone_decides():

@@ -33,8 +33,8 @@ def draw_canvas() -> np.ndarray | None:
 def read(choice: Choice, steps: Preprocessed) -> tuple[Prediction, Verdict]:
     prediction = choice.predictor(steps.input)
     found, _ = detector()
-    not_a_digit = found(steps.input) if found is not None else None
-    return prediction, judge(prediction.probabilities, not_a_digit, steps.problem)
+    reading = found(steps.input) if found is not None else None
+    return prediction, judge(prediction.probabilities, reading, steps.problem)
 
 
 def show_steps(steps: Preprocessed) -> None:
@@ -52,7 +52,7 @@ def show_prediction(verdict: Verdict, prediction: Prediction, choice: Choice) ->
     if verdict.kind == DIGIT:
         st.caption(f"{verdict.confidence:.0%} sure")
     elif verdict.kind == DOUBT:
-        st.caption(f"Not sure: at most {verdict.confidence:.0%} for any digit")
+        st.caption(verdict.reason)
     elif verdict.kind == NOT_A_DIGIT:
         st.caption(f"{verdict.reason} The model alone would have said {verdict.softmax_says}. "
                    f"{SOFTMAX_ALWAYS_ANSWERS}")

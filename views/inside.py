@@ -14,7 +14,7 @@ from cnn_demo.inference import Prediction, Predictor
 from cnn_demo.preprocess import Preprocessed, ink_intensity
 from cnn_demo.session import Choice, Session
 from cnn_demo.unit import Explanation, explain
-from cnn_demo.verdict import Verdict, judge
+from cnn_demo.verdict import NOT_A_DIGIT_THRESHOLD, Verdict, judge
 from views.shared import detector, mnist, session, shipped_channel_images, shipped_predictors, shipped_space
 
 
@@ -63,10 +63,11 @@ def show_saliency(predictor: Predictor, steps: Preprocessed, verdict: Verdict) -
 
 def show_all_models(steps: Preprocessed, own: Session) -> None:
     found, _ = detector()
-    not_a_digit = found(steps.input) if found is not None else None
-    if not_a_digit is not None:
-        looks = "does not look like a digit" if not_a_digit >= 0.5 else "looks like a digit"
-        st.caption(f"The digit detector: this {looks} ({1 - not_a_digit:.0%} digit). Each model below "
+    reading = found(steps.input) if found is not None else None
+    if reading is not None:
+        looks = ("does not look like a digit" if reading.not_a_digit >= NOT_A_DIGIT_THRESHOLD
+                 else f"looks like a digit, a {reading.digit}")
+        st.caption(f"The digit detector: this {looks} ({1 - reading.not_a_digit:.0%} digit). Each model below "
                    "still gives the digit its softmax would pick.")
     rows = []
     for name in own.names():
@@ -80,7 +81,7 @@ def show_all_models(steps: Preprocessed, own: Session) -> None:
                 rows.append({"Architecture": label, "Weights": weights, "Prediction": "unavailable"})
                 continue
             probabilities = predictor(steps.input).probabilities
-            verdict = judge(probabilities, not_a_digit, steps.problem)
+            verdict = judge(probabilities, reading, steps.problem)
             rows.append({"Architecture": label, "Weights": weights, "Prediction": verdict.text,
                          "Softmax says": verdict.softmax_says, "Confidence": verdict.confidence})
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", column_config={
