@@ -3,6 +3,7 @@
     python -m cnn_demo.bench                                  # every architecture, every section
     python -m cnn_demo.bench --arch baseline conv pooled      # the tutorial's three
     python -m cnn_demo.bench --sections end_to_end bytes      # only what a browser sees
+    python -m cnn_demo.bench --sections presets               # how long Train live's Quick takes
     python -m cnn_demo.bench --quick                          # a short version, for the tests
 
 Prints one table and writes it as JSON (bench/results/bench.json by default). Speeds are
@@ -29,7 +30,7 @@ RESULTS = ROOT / "bench" / "results" / "bench.json"
 ARTICLE_BATCH_SIZE = 128
 
 
-SECTIONS = ("inference", "training", "fine_tune", "app", "end_to_end", "bytes", "pen_drawings", "unit_click")
+SECTIONS = ("inference", "training", "presets", "fine_tune", "app", "end_to_end", "bytes", "pen_drawings", "unit_click")
 BROWSER_SECTIONS = ("app", "end_to_end", "bytes", "pen_drawings", "unit_click")
 
 
@@ -181,6 +182,25 @@ def bench_fine_tune() -> dict:
             "before": job.before, "after": job.after}
 
 
+def bench_presets(names: list[str], quick: bool) -> list[dict]:
+    """Train live's Quick preset as a visitor starts it, from the button to the test score:
+    seconds (graph tracing included) and test accuracy. The quick benchmark trains a
+    thirtieth of it, to check the mechanics."""
+    from cnn_demo.data import load_mnist
+    from cnn_demo.fitting import PRESETS, live_config
+    from cnn_demo.jobs import fresh_training
+
+    settings = {**PRESETS["Quick"], **(dict(epochs=1, train_size=1_000) if quick else {})}
+    mnist, rows = load_mnist(), []
+    for name in names:
+        start = time.perf_counter()
+        job = fresh_training(name, live_config(name, **settings), mnist).start()
+        job.join()
+        rows.append({"arch": name, "preset": "Quick", **settings, "seconds": time.perf_counter() - start,
+                     "test_accuracy": job.test_accuracy})
+    return rows
+
+
 def machine() -> dict:
     import keras
     import tensorflow as tf
@@ -237,10 +257,17 @@ def _print_browser(results: dict) -> None:
         for r in results["bytes"]:
             print(f"{r['arch']:17} {r['default_kib']:8.1f} {r['default_websocket_kib']:7.1f}"
                   f" {r['default_media_kib']:8.1f} {r['every_layer_kib']:12.1f}")
+    if "presets" in results:
+        print("\nTrain live's Quick preset, from Start to the test score:")
+        for r in results["presets"]:
+            print(f"  {ARCHITECTURES[r['arch']].label:20} {r['seconds']:6.1f} s   test accuracy "
+                  f"{r['test_accuracy']:.2%}   ({r['epochs']} epochs x {r['train_size']:,} images)")
     if "unit_click" in results:
         r = results["unit_click"]
         print(f"\nA click on a unit to its numbers: p50 {r['p50_ms']:.0f} ms, p95 {r['p95_ms']:.0f} ms "
               f"({r['clicks']} clicks)")
+    if results.get("section_seconds"):
+        print("\nSeconds per section: " + ", ".join(f"{k} {v:g}" for k, v in results["section_seconds"].items()))
     if "pen_drawings" in results:
         r = results["pen_drawings"]
         print(f"\nPen drawings by unseen writers, drawn with the mouse ({r['arch']}, {r['digits']} digits, "
@@ -263,12 +290,12 @@ def main(argv: list[str] | None = None) -> dict:
     settings = QUICK if args.quick else FULL
     results: dict = {"mode": "quick" if args.quick else "full", "settings": asdict(settings),
                      "machine": machine(), "date": time.strftime("%Y-%m-%d")}
-    if "inference" in args.sections:
-        results["inference"] = bench_inference(args.arch, canvas_drawings(settings.drawings))
-    if "training" in args.sections:
-        results["training"] = bench_training(args.arch, settings)
-    if "fine_tune" in args.sections:
-        results["fine_tune"] = bench_fine_tune()
+    runs = {
+        "inference": lambda: bench_inference(args.arch, canvas_drawings(settings.drawings)),
+        "training": lambda: bench_training(args.arch, settings),
+        "presets": lambda: bench_presets(args.arch, args.quick),
+        "fine_tune": bench_fine_tune,
+    }
     from cnn_demo.browser import chromium_path
 
     browser_sections = [s for s in args.sections if s in BROWSER_SECTIONS]
@@ -277,17 +304,20 @@ def main(argv: list[str] | None = None) -> dict:
     elif browser_sections:
         from cnn_demo import bench_browser
 
-        if "app" in args.sections:
-            results["app"] = bench_browser.bench_app()
-        if "end_to_end" in args.sections:
-            results["end_to_end"] = bench_browser.bench_end_to_end(args.arch, settings.e2e_samples)
-        if "bytes" in args.sections:
-            results["bytes"] = bench_browser.bench_bytes_per_drawing(args.arch, settings.wire_drawings)
-        if "pen_drawings" in args.sections:
-            results["pen_drawings"] = bench_browser.bench_pen_drawings(
-                args.pen_arch, settings.pen_digits, settings.pen_letters)
-        if "unit_click" in args.sections:
-            results["unit_click"] = bench_browser.bench_unit_click(settings.unit_clicks)
+        runs |= {
+            "app": bench_browser.bench_app,
+            "end_to_end": lambda: bench_browser.bench_end_to_end(args.arch, settings.e2e_samples),
+            "bytes": lambda: bench_browser.bench_bytes_per_drawing(args.arch, settings.wire_drawings),
+            "pen_drawings": lambda: bench_browser.bench_pen_drawings(args.pen_arch, settings.pen_digits,
+                                                                     settings.pen_letters),
+            "unit_click": lambda: bench_browser.bench_unit_click(settings.unit_clicks),
+        }
+    results["section_seconds"] = {}
+    for section in SECTIONS:
+        if section in args.sections and section in runs:
+            start = time.perf_counter()
+            results[section] = runs[section]()
+            results["section_seconds"][section] = round(time.perf_counter() - start, 1)
     print_table(results)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n")

@@ -153,7 +153,9 @@ def wait_for_app_run(page, settle_ms: int = 300) -> None:
 
 def canvas(page):
     surface = page.locator("canvas.upper-canvas").first
-    surface.scroll_into_view_if_needed()
+    # centred, not just "in view": Streamlit's header stays on top of the page, and a pen put
+    # down on a canvas edge scrolled under it lands on the header (nothing was drawn)
+    surface.evaluate("c => c.scrollIntoView({block: 'center'})")
     return surface
 
 
@@ -212,7 +214,10 @@ def clear_canvas(page) -> None:
 
 def select_architecture(page, label: str) -> None:
     """Choose an architecture in the app's selector above the canvas and wait for the rerun."""
-    page.get_by_test_id("stSelectbox").filter(has_text="Architecture").click()
+    page.get_by_role("combobox", name="Architecture", exact=True).click()
+    # typing filters the list: it is virtualised, and an option below its fold is not in the
+    # page at all (Residual, eighth, was missing when the list opened upwards)
+    page.keyboard.type(label)
     page.get_by_role("option", name=label, exact=True).click()
     wait_for_app_run(page)
 

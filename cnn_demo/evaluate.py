@@ -2,6 +2,7 @@
 
     python -m cnn_demo.evaluate                       # the UNIPEN files in ../shared/data (or data/)
     python -m cnn_demo.evaluate other_writers.json.gz --arch pooled residual --json
+    python -m cnn_demo.evaluate --models old_weights/   # other .keras files, same detector
 
 Each drawing in the stroke files (see `cnn_demo.stroke_files`) is drawn the way the
 canvas draws (280x280, white 20 px round pen on black) at three sizes and positions,
@@ -125,12 +126,13 @@ def canvas_inputs(drawings: list[Drawing], placements: list[tuple] | None = None
     return np.stack(inputs), problems, behind
 
 
-def _judged(inputs: np.ndarray, problems: list[str | None], name: str, detector) -> list:
+def _judged(inputs: np.ndarray, problems: list[str | None], name: str, detector,
+            models: Path | None = None) -> list:
     from cnn_demo.inference import Predictor
-    from cnn_demo.pretrained import load_model
+    from cnn_demo.pretrained import PRETRAINED_DIR, load_model
 
     readings = detector.read(inputs) if detector is not None else [None] * len(inputs)
-    probabilities = Predictor(load_model(name)).probabilities(inputs)
+    probabilities = Predictor(load_model(name, models or PRETRAINED_DIR)).probabilities(inputs)
     return [judge(p, reading, problem) for p, reading, problem in zip(probabilities, readings, problems)]
 
 
@@ -149,8 +151,9 @@ def seen_writers() -> frozenset[str]:
     return training_writers()
 
 
-def evaluate(drawings: list[Drawing], names: list[str]) -> dict:
-    """{group: {architecture: Tally}} for the shipped models and the shipped detector."""
+def evaluate(drawings: list[Drawing], names: list[str], models: Path | None = None) -> dict:
+    """{group: {architecture: Tally}} for the shipped models (or those in `models`) and the
+    shipped detector."""
     from cnn_demo.detector import load_detector
 
     inputs, problems, behind = canvas_inputs(drawings)
@@ -161,7 +164,7 @@ def evaluate(drawings: list[Drawing], names: list[str]) -> dict:
     groups = [UNSEEN if d.writer not in seen else SEEN for d in behind]
     results: dict[str, dict[str, Tally]] = {}
     for name in names:
-        for verdict, drawing, group in zip(_judged(inputs, problems, name, detector), behind, groups):
+        for verdict, drawing, group in zip(_judged(inputs, problems, name, detector, models), behind, groups):
             results.setdefault(group, {}).setdefault(name, Tally()).add(verdict, drawing)
     return results
 
@@ -210,6 +213,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="stroke files (.json or .json.gz); default: the UNIPEN digits and letters")
     parser.add_argument("--arch", nargs="+", choices=list(ARCHITECTURES), default=list(ARCHITECTURES))
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--models", type=Path, help="a directory of NAME.keras files to measure instead of "
+                                                    "the shipped ones (the shipped detector still judges)")
     args = parser.parse_args(argv)
     files = args.files or [f for f in DEFAULT_FILES if f.exists()]
     if not files:
@@ -224,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     if not drawings:
         print("error: the files hold no drawings", file=sys.stderr)
         return 2
-    results = evaluate(drawings, args.arch)
+    results = evaluate(drawings, args.arch, args.models)
     if args.json:
         print(json.dumps(as_json(results, files), indent=2))
     else:

@@ -3,6 +3,8 @@
     python -m cnn_demo.train --arch pooled              # the drawings recipe (see cnn_demo.training_data)
     python -m cnn_demo.train --arch all --recipe mnist  # the tutorial's: MNIST alone
     python -m cnn_demo.train --detector --arch all      # what is shipped: the detector, then every model
+    python -m cnn_demo.train --arch residual --resume --epochs 3 --learning-rate 1e-4
+                                                        # further, from the shipped weights
 """
 
 from __future__ import annotations
@@ -80,16 +82,28 @@ def _row(model, config: TrainingConfig, data: TrainingData, result, recipe: str,
 
 
 def train_and_ship(name: str, config: TrainingConfig, recipe: str = "drawings",
-                   out_dir: Path = PRETRAINED_DIR) -> dict:
-    """Train one architecture, evaluate on all 10,000 test images, save model and metrics row."""
+                   out_dir: Path = PRETRAINED_DIR, resume: bool = False) -> dict:
+    """Train one architecture, evaluate on all 10,000 test images, save model and metrics row.
+
+    With `resume`, training goes on from the shipped weights, and the row says so."""
     data, description = recipe_data(recipe, config.seed or 0)
+    metrics_path = out_dir / "metrics.json"
     model = build_for_training(name, config)
+    if resume:
+        from cnn_demo.pretrained import load_model
+
+        model.set_weights(load_model(name, out_dir).get_weights())
     result = train(model, data, config, verbose=2)
     row = {"label": get_architecture(name).label, **_row(model, config, data, result, recipe, description)}
+    metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}  # as it is now
+    if resume:
+        before = metrics[name]
+        row["epochs"] += before["epochs"]
+        more = result.epochs_completed
+        row["recipe_description"] = (f"{before['recipe_description']}; then {more} more "
+                                     f"epoch{'s' if more != 1 else ''} at learning rate {config.learning_rate:g}")
     save_model_atomically(model, model_path(name, out_dir))
     save_channel_images(as_float32(model), name, out_dir)  # what each channel looks for, shipped beside it
-    metrics_path = out_dir / "metrics.json"
-    metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
     metrics[name] = row
     write_json_atomically(metrics, metrics_path)
     return row
@@ -122,6 +136,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--precision", choices=PRECISIONS, default=DEFAULT_PRECISION,
                         help="compute precision while training (default: bfloat16 where the CPU has it)")
     parser.add_argument("--out-dir", type=Path, default=PRETRAINED_DIR)
+    parser.add_argument("--resume", action="store_true",
+                        help="go on from the shipped weights (with --epochs and a smaller --learning-rate)")
     args = parser.parse_args(argv)
 
     def config_for(arch) -> TrainingConfig:
@@ -141,7 +157,7 @@ def main(argv: list[str] | None = None) -> None:
     for name in names:
         arch = ARCHITECTURES[name]
         print(f"== {name}, {args.recipe} recipe" + (", with augmentation" if arch.augment else ""))
-        row = train_and_ship(name, config_for(arch), args.recipe, args.out_dir)
+        row = train_and_ship(name, config_for(arch), args.recipe, args.out_dir, args.resume)
         print(f"{name}: test accuracy {row['test_accuracy']:.4f}, "
               f"{row['seconds_per_epoch']:.1f} s/epoch, {row['params']:,} params")
 

@@ -17,7 +17,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from cnn_demo.architectures import ARCHITECTURES
-from cnn_demo.strokes import digit, render
+from cnn_demo.strokes import PLACEMENTS, digit, render
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 A_DIGIT = digit(3)
@@ -338,15 +338,17 @@ def test_where_it_looked_shows_the_input_beside_its_saliency(app, drawing):
     assert any("SmoothGrad" in c.value for c in app.caption)
 
 
-def test_all_models_reads_the_drawing_with_every_architecture(app, drawing):
-    drawing.image = render(A_DIGIT)
+@pytest.mark.parametrize("d", range(10))
+def test_all_models_reads_each_digit_right_with_every_architecture(app, drawing, d):
+    where = list(PLACEMENTS.values())
+    drawing.image = render(digit(d, where[d % len(where)]))
     app.run()
     open_tab(app, "drawing_tabs", "All models")
     assert not app.exception
     table = table_with(app, "Prediction")
     assert list(table["Architecture"]) == [a.label for a in ARCHITECTURES.values()]
-    assert (table["Prediction"] == "3").all()
-    assert table["Softmax says"].str.startswith("3, ").all()
+    assert (table["Prediction"] == str(d)).all()
+    assert table["Softmax says"].str.startswith(f"{d}, ").all()
 
 
 def test_all_models_says_not_a_digit_for_a_letter_for_every_architecture(app, drawing):

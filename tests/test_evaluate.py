@@ -61,3 +61,15 @@ def test_a_bad_file_is_one_line_naming_file_and_entry_with_no_traceback(tmp_path
     assert captured.out == ""
     (line,) = captured.err.strip().splitlines()
     assert line.startswith("error: ") and str(path) in line and message in line
+
+
+def test_other_weights_are_measured_from_the_directory_given(small_file, tmp_path, capsys):
+    from cnn_demo.architectures import get_architecture
+
+    untrained = get_architecture("baseline").build()  # random weights: nowhere near the shipped model
+    untrained.save(tmp_path / "baseline.keras")
+    evaluate.main([str(small_file), "--arch", "baseline", "--json"])
+    shipped = json.loads(capsys.readouterr().out)["groups"][evaluate.UNSEEN]["baseline"]
+    evaluate.main([str(small_file), "--arch", "baseline", "--json", "--models", str(tmp_path)])
+    other = json.loads(capsys.readouterr().out)["groups"][evaluate.UNSEEN]["baseline"]
+    assert shipped["read_correctly"] == 1.0 and other["read_correctly"] < 1.0

@@ -12,6 +12,7 @@ from cnn_demo.architectures import ARCHITECTURES
 from cnn_demo.inference import Predictor
 from cnn_demo.preprocess import preprocess
 from cnn_demo.pretrained import PRETRAINED_DIR, load_metrics, load_shipped_models
+from cnn_demo.train import RECIPES
 from cnn_demo.visuals import to_grey
 
 TUTORIAL = [name for name, arch in ARCHITECTURES.items() if arch.article_accuracy is not None]
@@ -43,7 +44,8 @@ def test_metrics_row_records_how_each_shipped_model_was_made(name):
     assert problem is None
     row = metrics[name]
     assert row["params"] == ARCHITECTURES[name].build().count_params()
-    assert row["epochs"] >= 10 and row["train_size"] == 60_000
+    assert row["epochs"] >= 10 and row["recipe"] in RECIPES and row["recipe_description"]
+    assert row["train_size"] >= 60_000  # all of MNIST's training images, and pen drawings in the drawings recipe
     assert {"test_accuracy", "test_loss", "seconds_per_epoch", "date", "tensorflow", "keras"} <= set(row)
 
 
@@ -96,6 +98,8 @@ def test_shipped_model_meets_its_recorded_accuracy_on_a_2000_image_test_sample(n
     assert (predicted == mnist.test.y[sample]).mean() >= recorded - 0.007
 
 
-def test_the_best_architecture_reads_at_least_99_4_percent_of_the_test_set():
+def test_the_best_architecture_reads_at_least_99_3_percent_of_the_test_set():
+    # the drawings recipe traded a little of MNIST (Residual: 99.67% on MNIST alone) for real
+    # pen digits (93.0% -> 98.6% of held-out writers' digits read right); see the README
     metrics = load_metrics()[0]
-    assert max(metrics[name]["test_accuracy"] for name in ARCHITECTURES) >= 0.994
+    assert max(metrics[name]["test_accuracy"] for name in ARCHITECTURES) >= 0.993

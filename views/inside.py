@@ -183,6 +183,9 @@ def show_explanation(e: Explanation, steps: Preprocessed, image: np.ndarray) -> 
         st.markdown(f"passes on `{e.sources[0]}`'s value unchanged: **{e.value:.4f}**")
 
 
+# Its own fragment: a click on a cell reruns this view alone, not the canvas, the model and the
+# detector around it (`python -m cnn_demo.bench --sections unit_click`).
+@st.fragment
 def show_unit(choice: Choice, steps: Preprocessed, prediction: Prediction, image: np.ndarray) -> None:
     st.caption("Pick a layer and a channel, then click a cell of its map (or a bar of a dense layer): "
                "below, how that one number was computed from the layer before, and which pixels of your "

@@ -87,6 +87,9 @@ def screenshot(page: Page, name: str) -> Path:
     height = page.locator("[data-testid=stMainBlockContainer]").evaluate("e => e.scrollHeight")
     page.set_viewport_size({"width": viewport["width"], "height": max(viewport["height"], height + 120)})
     page.wait_for_timeout(300)  # let charts re-lay out at the new size
+    # from the top: drawing centres the canvas, which scrolls the title under the header
+    page.evaluate("() => document.querySelectorAll('[data-testid=stMain], [data-testid=stAppViewContainer]')"
+                  ".forEach(e => { e.scrollTop = 0; })")
     page.screenshot(path=str(path))
     page.set_viewport_size(viewport)
     return path

@@ -7,7 +7,16 @@ import re
 from playwright.sync_api import expect
 
 from app_page import assert_no_exception, expect_prediction, prediction_value, start_training, weights_choice
-from cnn_demo.browser import canvas, clear_canvas, draw, open_app, select_architecture, trace, wait_for_app_run
+from cnn_demo.browser import (
+    canvas,
+    clear_canvas,
+    draw,
+    draw_by_touch,
+    open_app,
+    select_architecture,
+    trace,
+    wait_for_app_run,
+)
 from cnn_demo.strokes import digit
 
 
@@ -17,7 +26,7 @@ def test_bad_drawings_get_a_question_mark_or_an_answer_and_never_an_error(page):
     cases = {  # what is drawn, and what the Prediction may then show
         "dot": ([[(140, 140), (141, 141)]], r"\?"),
         "tick": ([[(130, 140), (140, 148)]], r"\?"),
-        "scribble": (scribble, r"\?"),
+        "scribble": (scribble, r"\?|Not a digit"),
         "edges": ([[(2, 2), (278, 2), (278, 278), (2, 278), (2, 2)]], r"\d|\d or \d\?|Not a digit"),
         "star": ([[(140, 20), (190, 260), (20, 100), (260, 100), (90, 260), (140, 20)]],
                  r"\d|\d or \d\?|Not a digit"),
@@ -58,3 +67,13 @@ def test_five_sessions_drawing_at_once_while_a_sixth_trains_each_read_their_own_
         assert_no_exception(trainer)
         for page in [trainer, *drawers]:
             page.context.close()
+
+
+def test_a_stroke_started_at_the_top_right_corner_is_drawn_though_the_toolbar_rests_near_it(page):
+    draw(page, [[(262, 10), (150, 262)]])  # one quick move in and the pen is down
+    expect(prediction_value(page)).to_have_text(re.compile(r"\S"))
+
+
+def test_a_finger_put_down_at_the_top_right_corner_draws(touch_page):
+    draw_by_touch(touch_page, [[(262, 10), (150, 262)]])  # no hover at all on a touch screen
+    expect(prediction_value(touch_page)).to_have_text(re.compile(r"\S"))
