@@ -86,15 +86,16 @@ def choose_model() -> Choice:
     return choice
 
 
-# The canvas keeps a visible edge on a dark page too; on a phone the title is one line and the
-# page starts higher, so that the Prediction is on the first screen, under the canvas.
+# The canvas keeps a visible edge on a dark page too; on a phone the title is one line, so that
+# the Prediction is on the first screen, under the canvas. The page starts 4rem down: Streamlit's
+# header is opaque and 60 px tall, and at 3rem (2.5rem on a phone) it hid the title's top
+# (nearly all of it on a phone).
 PAGE_STYLE = """<style>
 .canvas-container { outline: 1px solid rgba(128, 128, 128, 0.6); }
 .cnn-title { font-size: 1.6rem; font-weight: 700; margin: 0 0 0.4rem 0; line-height: 1.2; }
-[data-testid="stMainBlockContainer"] { padding-top: 3rem; }
+[data-testid="stMainBlockContainer"] { padding-top: 4rem; }
 @media (max-width: 640px) {
   .cnn-title { font-size: 1.15rem; }
-  [data-testid="stMainBlockContainer"] { padding-top: 2.5rem; }
 }
 </style>"""
 

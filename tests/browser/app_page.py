@@ -78,6 +78,14 @@ def assert_no_exception(page: Page) -> None:
     assert not errors, f"the page shows an exception: {errors}"
 
 
+def scroll_to_top(page: Page) -> None:
+    """Back to the page's top: drawing centres the canvas, which scrolls the title out of view.
+    Streamlit scrolls its own container, not the window."""
+    page.evaluate("() => document.querySelectorAll('[data-testid=stMain], [data-testid=stAppViewContainer]')"
+                  ".forEach(e => { e.scrollTop = 0; })")
+    page.wait_for_timeout(100)
+
+
 def screenshot(page: Page, name: str) -> Path:
     """The whole page: Streamlit scrolls inside its own container, so the viewport is
     stretched to the content's height for the shot, then put back."""
@@ -87,9 +95,7 @@ def screenshot(page: Page, name: str) -> Path:
     height = page.locator("[data-testid=stMainBlockContainer]").evaluate("e => e.scrollHeight")
     page.set_viewport_size({"width": viewport["width"], "height": max(viewport["height"], height + 120)})
     page.wait_for_timeout(300)  # let charts re-lay out at the new size
-    # from the top: drawing centres the canvas, which scrolls the title under the header
-    page.evaluate("() => document.querySelectorAll('[data-testid=stMain], [data-testid=stAppViewContainer]')"
-                  ".forEach(e => { e.scrollTop = 0; })")
+    scroll_to_top(page)
     page.screenshot(path=str(path))
     page.set_viewport_size(viewport)
     return path

@@ -16,6 +16,7 @@ from app_page import (
     expect_prediction,
     prediction_value,
     screenshot,
+    scroll_to_top,
 )
 from cnn_demo.browser import (
     PHONE,
@@ -65,7 +66,7 @@ def test_the_first_drawing_shows_the_pooled_models_feature_maps(laptop, scheme):
 def test_on_a_phone_the_prediction_is_on_the_first_screen_under_the_canvas(phone, scheme):
     draw_by_touch(phone, digit(4))
     expect_prediction(phone, "4")
-    phone.evaluate("() => window.scrollTo(0, 0)")
+    scroll_to_top(phone)
     box = prediction_metric(phone).bounding_box()
     canvas_box = phone.locator("canvas.upper-canvas").bounding_box()
     assert canvas_box["y"] + canvas_box["height"] < box["y"]
@@ -121,3 +122,10 @@ def test_no_deploy_button_and_no_console_error_or_warning_from_any_view(browser,
     assert_no_exception(page)
     page.context.close()
     assert messages == []
+
+
+def test_the_title_is_not_under_streamlits_header_on_a_laptop_or_a_phone(laptop, phone, scheme):
+    for page in (laptop, phone):
+        header = page.get_by_test_id("stHeader").bounding_box()
+        title = page.get_by_role("heading", name="Draw a digit. Watch a CNN read it.").bounding_box()
+        assert title["y"] >= header["y"] + header["height"]
