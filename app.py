@@ -28,7 +28,7 @@ from views.inside import (
     show_unit,
 )
 from views.model import show_comparison, show_filters, show_test_set, show_your_drawings
-from views.shared import session, shipped_models, shipped_predictors, shipped_scorecard
+from views.shared import release_closed_sessions, session, shipped_models, shipped_predictors, shipped_scorecard
 from views.training import training_controls, training_panel, upload_model
 
 POLL_SECONDS = 1.0
@@ -59,6 +59,7 @@ def keep_keras_state_between_runs() -> None:
 
 keep_keras_state_between_runs()
 st.set_page_config(page_title="See a CNN read your digit", page_icon="✏️", layout="wide")
+release_closed_sessions()
 
 
 def choose_model() -> Choice:

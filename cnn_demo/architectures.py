@@ -24,9 +24,11 @@ class Architecture:
     description: str
     article_accuracy: float | None = None  # the tutorial's published test accuracy
     article_seconds_per_epoch: float | None = None
-    augment: bool = False  # train on shifted, rotated, rescaled, re-inked copies
-    decay: bool = False  # let the learning rate fall along a cosine to 1% by the last batch
-    epochs: int = 10  # what the shipped weights were trained for
+    # How the shipped weights were trained (python -m cnn_demo.train); a live training uses the
+    # first two too, except for the tutorial's three, which train live as the tutorial trains them.
+    augment: bool = False  # on shifted, rotated, rescaled, re-inked copies
+    decay: bool = False  # the learning rate falls along a cosine to 1% by the last batch
+    epochs: int = 10
 
 
 def _dense_head(classes: int) -> list:
@@ -227,6 +229,9 @@ ARCHITECTURES: dict[str, Architecture] = {
             "pooled", "Pooled", build_pooled,
             "2x2 max pooling after each convolution: a tenth of the weights, better accuracy.",
             article_accuracy=0.9838, article_seconds_per_epoch=35,
+            # shipped: held-out pen digits 96.08% -> 97.10%, MNIST 98.81% -> 98.97% with these
+            # (python -m cnn_demo.evaluate --arch pooled)
+            augment=True, decay=True, epochs=15,
         ),
         Architecture(
             "pooled_dropout", "Pooled + Dropout", build_pooled_dropout,

@@ -85,13 +85,15 @@ PRESETS = {
 
 
 def live_config(name: str, **settings) -> TrainingConfig:
-    """The settings of a live training of registry architecture `name` (its own augmentation
-    and learning-rate decay), with the validation images kept aside."""
+    """The settings of a live training of registry architecture `name`, with the validation
+    images kept aside: its own augmentation and learning-rate decay, except for the tutorial's
+    three, which train live as the tutorial trains them (plain Adam on plain MNIST)."""
     from cnn_demo.architectures import get_architecture
 
     arch = get_architecture(name)
-    return TrainingConfig(**settings, validation_size=LIVE_VALIDATION_IMAGES, augment=arch.augment,
-                          decay=arch.decay)
+    as_tutorial = arch.article_accuracy is not None
+    return TrainingConfig(**settings, validation_size=LIVE_VALIDATION_IMAGES,
+                          augment=arch.augment and not as_tutorial, decay=arch.decay and not as_tutorial)
 
 
 @dataclass(frozen=True)

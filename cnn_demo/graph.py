@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -33,3 +34,31 @@ def penultimate_layer(model: keras.Model) -> str:
     while isinstance(layer, keras.layers.Dropout):
         layer = inbound(layer)[0]
     return layer.name
+
+
+@lru_cache(maxsize=64)
+def inside_blocks(layers: tuple) -> frozenset[str]:
+    """The layers inside a branching block (a residual block's convolutions, an inception
+    module's branches): those a path from the input to the last layer can go around. A
+    chain has none; the block's join (Add, Concatenate) and what follows are on every path."""
+    names = {layer.name for layer in layers}
+    fed = {layer.name: [s.name for s in inbound(layer) if s.name in names] for layer in layers}
+    starts = [layer.name for layer in layers if not fed[layer.name]]
+    last = layers[-1].name
+    feeds: dict[str, list[str]] = {name: [] for name in names}
+    for name, sources in fed.items():
+        for source in sources:
+            feeds[source].append(name)
+
+    def reaches_last_without(skipped: str) -> bool:
+        seen, todo = set(), [s for s in starts if s != skipped]
+        while todo:
+            name = todo.pop()
+            if name == last:
+                return True
+            if name not in seen:
+                seen.add(name)
+                todo += [n for n in feeds[name] if n != skipped]
+        return False
+
+    return frozenset(layer.name for layer in layers[:-1] if reaches_last_without(layer.name))

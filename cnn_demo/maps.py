@@ -116,7 +116,9 @@ def tile_png(values: np.ndarray, scale: Scale) -> tuple[bytes, int, int]:
     palette[: len(scale.colours)] = scale.colours
     image.putpalette(palette.flatten().tolist())
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG", optimize=True, transparency=TRANSPARENT)
+    # zlib's default level, without optimize=True: as small within 1 KiB per layer, 2-10x quicker
+    # to write (Pooled's four layers: 3 ms instead of 12-30 ms; Residual's: 6 ms instead of 12 ms)
+    image.save(buffer, format="PNG", transparency=TRANSPARENT)
     return buffer.getvalue(), rows, columns
 
 

@@ -22,6 +22,10 @@ import numpy as np
 SURE_THRESHOLD = 0.8  # below this top probability the answer is shown as a doubt
 NOT_A_DIGIT_THRESHOLD = 0.85  # the detector's probability of "not a digit" from which the page says so
 SECOND_OPINION = True  # a model that reads another digit than the detector is shown as a doubt
+# Digits that are also capital letters when written plainly: a round 0 is an O, a bare 1 an I.
+# When the detector calls such a drawing "not a digit" but reads the same digit as a sure model,
+# the page shows the doubt "0 or O?" rather than refusing a digit the writer meant.
+LOOKALIKE_LETTERS = {0: "O", 1: "I", 2: "Z", 5: "S", 8: "B"}
 
 DIGIT, DOUBT, NOT_A_DIGIT, UNREADABLE = "digit", "doubt", "not a digit", "unreadable"
 
@@ -42,7 +46,7 @@ class Verdict:
     kind: str  # DIGIT, DOUBT, NOT_A_DIGIT or UNREADABLE
     digit: int  # the model's most probable digit, whatever the verdict
     confidence: float  # the model's probability of that digit
-    runner_up: int  # the digit shown beside it in a doubt ("4 or 9?")
+    runner_up: int | str  # the digit (or the look-alike letter) shown beside it in a doubt ("4 or 9?")
     not_a_digit: float | None  # the detector's probability that this is not a digit
     reason: str | None = None  # one sentence, for every kind but DIGIT
 
@@ -78,6 +82,11 @@ def judge(probabilities: np.ndarray, detector: DetectorReading | None, problem: 
     if problem is not None:
         return Verdict(UNREADABLE, **facts, reason=problem)
     if not_a_digit is not None and not_a_digit >= NOT_A_DIGIT_THRESHOLD:
+        letter = LOOKALIKE_LETTERS.get(first)
+        if letter is not None and detector.digit == first and confidence >= SURE_THRESHOLD:
+            return Verdict(DOUBT, **{**facts, "runner_up": letter}, reason=(
+                f"A {first} and the letter {letter} can look alike: the model reads a {first} "
+                f"({confidence:.0%}), the digit detector finds it more like a letter ({not_a_digit:.0%})."))
         return Verdict(NOT_A_DIGIT, **facts, reason=(
             f"The digit detector is {not_a_digit:.0%} sure this is not a digit (a letter or a symbol?)."))
     if confidence < SURE_THRESHOLD:

@@ -1,4 +1,5 @@
-"""Pictures and charts of a network for the page: plain numpy in, images, rows or Altair charts out.
+"""Pictures and charts of a network for the page: plain numpy in, images, rows, Altair charts or
+Vega-Lite specs out (the drawing's bar charts are HTML, in `cnn_demo.bars`).
 
 Feature-map and filter grids are in `cnn_demo.maps`; this module decides which layers
 are shown and how, and draws everything else.
@@ -13,7 +14,7 @@ import numpy as np
 from PIL import Image
 
 from cnn_demo.data import IMAGE_SHAPE, NUM_CLASSES
-from cnn_demo.graph import inbound
+from cnn_demo.graph import inbound, inside_blocks
 from cnn_demo.maps import VIRIDIS
 
 if TYPE_CHECKING:
@@ -65,7 +66,13 @@ def layer_inputs(layer) -> list[str]:
 
 def layer_views(layers: list, activations: dict[str, np.ndarray], every_layer: bool = False) -> list[LayerView]:
     """What to show of each layer: maps for (H, W, C) outputs, bars for vectors, one line for
-    flattening and dropout; batch normalisation and activation maps folded unless `every_layer`."""
+    flattening and dropout. Unless `every_layer`, folded: batch normalisation and activation
+    maps, and the maps inside a residual or inception block, whose join shows what they made.
+
+    Folding the blocks' insides took Residual from 16 pictures of maps per drawing to 6 and
+    Inception from 19 to 5: pen-up -> Prediction went from 1.30x the floor page to 1.16x and 1.19x
+    (`python -m cnn_demo.bench --sections end_to_end bytes`)."""
+    inside = inside_blocks(tuple(layers))
     views, previous, folded = [], None, []
     for layer in layers:
         act = activations[layer.name]
@@ -73,7 +80,7 @@ def layer_views(layers: list, activations: dict[str, np.ndarray], every_layer: b
         sources = layer_inputs(layer)
         fed_by = f" · from {' + '.join(sources)}" if previous and sources != [previous] else ""
         previous = layer.name
-        if not every_layer and kind in FOLDED_KINDS and is_map(act):
+        if not every_layer and is_map(act) and (kind in FOLDED_KINDS or layer.name in inside):
             folded.append(layer.name)
             continue
         if folded:
@@ -107,38 +114,6 @@ def summary_rows(model: keras.Model) -> list[dict]:
         for layer in model.layers
         if not isinstance(layer, keras.layers.InputLayer)
     ]
-
-
-def probability_chart(probabilities: np.ndarray, top: int) -> altair.Chart:
-    """The ten digits' probabilities as bars, the most probable one highlighted."""
-    import altair as alt
-
-    values = [{"digit": d, "probability": float(p), "top": i == top}
-              for i, (d, p) in enumerate(zip(DIGITS, probabilities))]
-    return alt.Chart(alt.Data(values=values)).mark_bar().encode(
-        x=alt.X("digit:N", title="digit", axis=alt.Axis(labelAngle=0)),
-        y=alt.Y("probability:Q", title=None, stack=None, scale=alt.Scale(domain=[0, 1]),
-                axis=alt.Axis(format="%")),
-        color=alt.condition("datum.top", alt.value("#e8590c"), alt.value("#4c8bd6")),
-        tooltip=[alt.Tooltip("digit:N"), alt.Tooltip("probability:Q", format=".1%")],
-    ).properties(height=150)
-
-
-def vector_chart(values: np.ndarray) -> altair.Chart:
-    """A dense layer's units as bars, numbered from 0 (digits for a ten-unit output)."""
-    import altair as alt
-
-    names = DIGITS if values.size == NUM_CLASSES else [str(i) for i in range(values.size)]
-    title = "digit" if values.size == NUM_CLASSES else "unit"
-    data = [{"unit": n, "activation": float(v)} for n, v in zip(names, values)]
-    return alt.Chart(alt.Data(values=data)).mark_bar(color="#4c8bd6").encode(
-        x=alt.X("unit:N", title=title, sort=names, axis=alt.Axis(labelAngle=0, labelOverlap=True)),
-        # an explicit domain: Vega draws before Streamlit hands it the data, and warns of an
-        # "infinite extent" for a domain it would compute from no data
-        y=alt.Y("activation:Q", title=None, stack=None,
-                scale=alt.Scale(domain=[min(0.0, float(values.min())), max(float(values.max()), 1e-6)])),
-        tooltip=[alt.Tooltip("unit:N", title=title), alt.Tooltip("activation:Q", format=".3f")],
-    ).properties(height=150)
 
 
 def training_curves(snapshot: ProgressSnapshot, max_points: int = MAX_CURVE_POINTS) -> list[dict]:
@@ -265,7 +240,8 @@ def comparison_rows(metrics: dict[str, dict], pen_digits: dict[str, float] | Non
         rows.append({
             "Architecture": arch.label,
             "Params": row.get("params"),
-            "Recipe": {"drawings": "MNIST + pen drawings", "mnist": "MNIST"}.get(row.get("recipe", "mnist")),
+            "Recipe": {"drawings": "MNIST + pen drawings", "mnist": "MNIST"}.get(row.get("recipe", "mnist"))
+                      + (", augmented" if row.get("augmented") else ""),
             "Epochs": str(row.get("epochs", "—")),
             "s/epoch here": "—" if seconds is None else f"{seconds:.1f}",
             "MNIST test here": _pct(row.get("test_accuracy")),
@@ -281,45 +257,59 @@ UNIT_SELECTION = "unit"  # the name of the click selection on a unit chart
 FIELD_COLOUR = (255, 140, 0)
 
 
-def unit_chart(values: np.ndarray, selected: tuple | None, dark: bool = False) -> altair.Chart:
+def unit_chart(values: np.ndarray, selected: tuple | None, dark: bool = False) -> dict:
     """One channel's map (H, W) as clickable cells, or a vector (N,) as clickable bars; the
-    selected unit outlined. A click selects a unit: the selection is named `UNIT_SELECTION`."""
-    import altair as alt
+    selected unit outlined. A click selects a unit: the selection is named `UNIT_SELECTION`.
 
+    A plain Vega-Lite spec for `st.vega_lite_chart`, not an Altair chart: Altair took 130 ms to
+    build and validate the 784 cells of a 28x28 map, a third of a click's time here (p50 448 ms
+    -> 148 ms, `python -m cnn_demo.bench --sections unit_click`); this takes under a millisecond."""
     from cnn_demo.maps import Scale
 
     scale = Scale.of(values)
     anchors = scale.anchors
     low = -scale.high if scale.signed else 0.0
-    colours = alt.Scale(domain=[float(v) for v in np.linspace(low, scale.high or 1.0, len(anchors))],
-                        range=[f"rgb{a}" for a in anchors])
-    pick = alt.selection_point(name=UNIT_SELECTION, fields=["row", "col"] if values.ndim == 2 else ["index"],
-                               on="click", clear=False)
-    outline = "white" if dark else "black"
+    colours = {"domain": [float(v) for v in np.linspace(low, scale.high or 1.0, len(anchors))],
+               "range": [f"rgb{a}" for a in anchors]}
+    fields = ["row", "col"] if values.ndim == 2 else ["index"]
+    outline = {"condition": {"test": "datum.chosen", "value": 3}, "value": 0}
+    spec: dict = {"params": [{"name": UNIT_SELECTION,
+                              "select": {"type": "point", "fields": fields, "on": "click", "clear": False}}]}
     if values.ndim == 2:
-        rows = [{"row": r, "col": c, "value": float(values[r, c]),
-                 "chosen": selected is not None and (r, c) == tuple(selected[:2])}
-                for r in range(values.shape[0]) for c in range(values.shape[1])]
+        rows, cols = np.indices(values.shape)
+        chosen = np.zeros(values.shape, bool)
+        if selected is not None:
+            chosen[tuple(selected[:2])] = True
         side = 15 if values.shape[0] <= 14 else 10
-        chart = alt.Chart(alt.Data(values=rows)).mark_rect(stroke=outline).encode(
-            x=alt.X("col:O", title="column", axis=alt.Axis(labelAngle=0, values=list(range(0, values.shape[1], 4)))),
-            y=alt.Y("row:O", title="row", axis=alt.Axis(values=list(range(0, values.shape[0], 4)))),
-            color=alt.Color("value:Q", scale=colours, legend=alt.Legend(orient="right", title=None)),
-            strokeWidth=alt.condition("datum.chosen", alt.value(3), alt.value(0)),
-            tooltip=["row:O", "col:O", alt.Tooltip("value:Q", format=".4f")],
-        ).properties(width=values.shape[1] * side * 2, height=values.shape[0] * side * 2)
-    else:
-        rows = [{"index": i, "value": float(v), "chosen": selected is not None and i == selected[0]}
-                for i, v in enumerate(values)]
-        chart = alt.Chart(alt.Data(values=rows)).mark_bar(stroke=outline).encode(
-            x=alt.X("index:O", title="unit", axis=alt.Axis(labelAngle=0, labelOverlap=True)),
-            y=alt.Y("value:Q", title=None, stack=None,
-                    scale=alt.Scale(domain=[min(0.0, float(values.min())), max(float(values.max()), 1e-6)])),
-            color=alt.value("#4c8bd6"),
-            strokeWidth=alt.condition("datum.chosen", alt.value(3), alt.value(0)),
-            tooltip=["index:O", alt.Tooltip("value:Q", format=".4f")],
-        ).properties(height=180)
-    return chart.add_params(pick)
+        return {**spec,
+                "data": {"values": [{"row": int(r), "col": int(c), "value": float(v), "chosen": bool(k)}
+                                    for r, c, v, k in zip(rows.flat, cols.flat, values.flat, chosen.flat)]},
+                "mark": {"type": "rect", "stroke": "white" if dark else "black"},
+                "width": values.shape[1] * side * 2, "height": values.shape[0] * side * 2,
+                "encoding": {
+                    "x": {"field": "col", "type": "ordinal", "title": "column",
+                          "axis": {"labelAngle": 0, "values": list(range(0, values.shape[1], 4))}},
+                    "y": {"field": "row", "type": "ordinal", "title": "row",
+                          "axis": {"values": list(range(0, values.shape[0], 4))}},
+                    "color": {"field": "value", "type": "quantitative", "scale": colours,
+                              "legend": {"orient": "right", "title": None}},
+                    "strokeWidth": outline,
+                    "tooltip": [{"field": "row", "type": "ordinal"}, {"field": "col", "type": "ordinal"},
+                                {"field": "value", "type": "quantitative", "format": ".4f"}]}}
+    return {**spec,
+            "data": {"values": [{"index": i, "value": float(v), "chosen": selected is not None and i == selected[0]}
+                                for i, v in enumerate(values)]},
+            "mark": {"type": "bar", "stroke": "white" if dark else "black"},
+            "height": 180,
+            "encoding": {
+                "x": {"field": "index", "type": "ordinal", "title": "unit",
+                      "axis": {"labelAngle": 0, "labelOverlap": True}},
+                "y": {"field": "value", "type": "quantitative", "title": None, "stack": None,
+                      "scale": {"domain": [min(0.0, float(values.min())), max(float(values.max()), 1e-6)]}},
+                "color": {"value": "#4c8bd6"},
+                "strokeWidth": outline,
+                "tooltip": [{"field": "index", "type": "ordinal"},
+                            {"field": "value", "type": "quantitative", "format": ".4f"}]}}
 
 
 def with_box(image: np.ndarray, box: tuple[float, float, float, float] | None, size: int) -> np.ndarray:

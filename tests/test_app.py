@@ -129,14 +129,20 @@ def test_architecture_switch_changes_the_layers_shown(app, drawing):
     assert "**conv_1** · Conv2D · 28×28×64" in pooled_text and "**pool_2** · MaxPooling2D · 7×7×32" in pooled_text
 
 
-def test_batch_normalisation_and_activation_maps_are_folded_until_every_layer_is_asked_for(app, drawing):
+def test_batch_normalisation_activation_and_block_insides_are_folded_until_every_layer_is_asked_for(
+        app, drawing):
     drawing.image = render(A_DIGIT)
+    choose(app, "pooled_batchnorm")
+    shown = " ".join(md.value for md in app.markdown)
+    assert "**conv_1** · Conv2D" in shown and "**norm_1** ·" not in shown
     choose(app, "residual")
     folded = " ".join(md.value for md in app.markdown)
-    assert "**block_1_conv_a** · Conv2D" in folded and "block_1_norm_a** ·" not in folded
-    assert any(c.value == "⋯ folded: block_1_norm_a, block_1_relu_a" for c in app.caption)
+    assert "**block_1_add** · Add" in folded and "block_1_conv_a** ·" not in folded
+    assert any(c.value == "⋯ folded: block_1_conv_a, block_1_norm_a, block_1_relu_a, block_1_conv_b, "
+                          "block_1_norm_b" for c in app.caption)
     app.toggle(key="every_layer").set_value(True).run()
     everything = " ".join(md.value for md in app.markdown)
+    assert "**block_1_conv_a** · Conv2D · 28×28×32" in everything
     assert "**block_1_norm_a** · BatchNormalization · 28×28×32" in everything
     assert "**block_1_relu_a** · Activation · 28×28×32" in everything
 
@@ -402,6 +408,8 @@ def test_comparison_table_lists_every_architecture_beside_the_tutorials_figures(
     assert table.loc["Residual", "Tutorial: MNIST test"] == "—"
     assert not table.isna().any().any() and "None" not in table.to_string()
     assert table["MNIST test here"].str.fullmatch(r"\d\d\.\d\d%").all()
+    assert table.loc["Pooled", "Recipe"] == "MNIST + pen drawings, augmented"
+    assert table.loc["Conv", "Recipe"] == "MNIST + pen drawings"
 
 
 def test_no_keras_session_is_cleared_during_a_run(drawing, monkeypatch):

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from cnn_demo.architectures import get_architecture
-from cnn_demo.fitting import TrainingConfig, build_for_training, mnist_training_data, train
+from cnn_demo.fitting import PRESETS, TrainingConfig, build_for_training, live_config, mnist_training_data, train
 from cnn_demo.jobs import TrainingSlots, fresh_training
 from cnn_demo.pretrained import atomic_write, save_model_atomically, write_json_atomically
 from cnn_demo.progress import TrainingProgress
@@ -178,6 +178,17 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary_one(tmp_path):
         raise RuntimeError("disk full")
     assert [p.name for p in tmp_path.iterdir()] == ["metrics.json"]
     assert target.read_text() == '{\n  "kept": true\n}\n'
+
+
+@pytest.mark.parametrize("name", ["baseline", "conv", "pooled"])
+def test_the_tutorials_models_train_live_as_the_tutorial_trains_them(name):
+    config = live_config(name, **PRESETS["As the article"])
+    assert (config.augment, config.decay, config.batch_size, config.learning_rate) == (False, False, 128, 1e-3)
+
+
+def test_other_architectures_train_live_with_their_own_augmentation_and_decay():
+    config = live_config("residual", **PRESETS["Quick"])
+    assert (config.augment, config.decay) == (True, True)
 
 
 def test_cosine_decay_lowers_the_learning_rate_to_one_percent_by_the_last_batch(mnist):

@@ -39,6 +39,17 @@ def test_a_drawing_the_detector_calls_no_digit_is_not_named_even_when_the_model_
     assert "93%" in verdict.reason
 
 
+def test_a_digit_that_is_also_a_letter_reads_as_a_doubt_between_the_two_not_as_no_digit():
+    verdict = judge(probabilities(d0=0.97), looks(0.93, 0))
+    assert verdict.kind == DOUBT and verdict.text == "0 or O?" and not verdict.claims_a_digit
+    assert "97%" in verdict.reason and "93%" in verdict.reason
+
+
+@pytest.mark.parametrize("detector_reads, model", [(6, dict(d0=0.97)), (0, dict(d0=0.6, d6=0.3))])
+def test_a_lookalike_the_detector_reads_otherwise_or_the_model_doubts_stays_not_a_digit(detector_reads, model):
+    assert judge(probabilities(**model), looks(0.93, detector_reads)).kind == NOT_A_DIGIT
+
+
 def test_preprocessings_problem_comes_first_and_is_the_reason():
     verdict = judge(probabilities(d0=0.99), looks(0.99, 0), problem="Too small to read: draw the digit bigger.")
     assert verdict.kind == UNREADABLE and verdict.text == "?" and verdict.reason.startswith("Too small")

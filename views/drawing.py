@@ -6,7 +6,7 @@ import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from cnn_demo import visuals
+from cnn_demo import bars, visuals
 from cnn_demo.collection import CollectionError
 from cnn_demo.inference import Prediction
 from cnn_demo.preprocess import CANVAS_OPTIONS, Preprocessed
@@ -20,7 +20,8 @@ DIGIT_LABELS = [str(d) for d in range(10)]
 # is 46 px tall: until a mouse has hovered for 0.2 s, or always on a touch screen, it covers
 # the top 30 px of the canvas's right half, and a stroke started there (the top of a 5 or a 7)
 # was lost (tests/browser/test_robustness_in_chromium.py). It lives in the component's shadow
-# DOM, out of the page's CSS, so this script gives each canvas a rule that parks it above.
+# DOM, out of the page's CSS, so this script gives each canvas a rule that parks it above, in
+# a strip of its own (parked over the model's caption, it hid the caption's end on a phone).
 TOOLBAR_ABOVE_THE_CANVAS = st.components.v2.component("toolbar_above_the_canvas", js="""
 export default function() {
   const watched = new WeakSet();
@@ -39,7 +40,7 @@ export default function() {
     if (!root.querySelector('.dc-toolbar') || root.querySelector('style[data-parked]')) return;
     const style = document.createElement('style');
     style.dataset.parked = '';
-    style.textContent = '.dc-toolbar, .dc-root:hover > .dc-toolbar { top: -2.9rem; }';
+    style.textContent = '.dc-root { margin-top: 2.9rem; } .dc-toolbar, .dc-root:hover > .dc-toolbar { top: -2.9rem; }';
     root.appendChild(style);
   });
   watch(document.body);
@@ -92,7 +93,7 @@ def show_prediction(verdict: Verdict, prediction: Prediction, choice: Choice) ->
     else:
         st.caption(verdict.reason)
         return
-    st.altair_chart(visuals.probability_chart(prediction.probabilities, verdict.digit), width="stretch")
+    st.html(bars.STYLE + bars.probability_bars(prediction.probabilities, verdict.digit))
 
 
 def teach(steps: Preprocessed, image: np.ndarray) -> None:

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from cnn_demo import maps, visuals
+from cnn_demo import bars, maps, visuals
 from cnn_demo.embedding import DigitSpace
 from cnn_demo.feature_vis import channel_images, optimisable_layers
 from cnn_demo.inference import Prediction, Predictor
@@ -21,8 +21,10 @@ from views.shared import detector, mnist, session, shipped_channel_images, shipp
 def every_layer_switch() -> bool:
     """Drawn on every run, drawing or not, so that Streamlit keeps its state across a Clear."""
     return st.toggle("Show every layer", key="every_layer",
-                     help="Batch normalisation, activation and dropout layers are folded away "
-                          "by default: they rescale, clip or pass on the layer before them.")
+                     help="Folded away by default: batch normalisation, activation and dropout "
+                          "layers, which rescale, clip or pass on the layer before them, and the "
+                          "layers inside a residual or inception block, whose join (Add, "
+                          "Concatenate) shows what they made.")
 
 
 def show_layers(predictor: Predictor, prediction: Prediction, every_layer: bool) -> None:
@@ -46,7 +48,7 @@ def show_layers(predictor: Predictor, prediction: Prediction, every_layer: bool)
     for col, view in zip(st.columns(len(vectors)), vectors):
         with col:
             st.markdown(view.heading)
-            st.altair_chart(visuals.vector_chart(view.values), width="stretch")
+            st.html(bars.STYLE + bars.vector_bars(view.values))
 
 
 def show_saliency(predictor: Predictor, steps: Preprocessed, verdict: Verdict) -> None:
@@ -109,9 +111,9 @@ def pick_unit(choice: Choice, prediction: Prediction) -> tuple[str, tuple]:
     else:
         shown = values
     cell = clicked_cells.get((layer, channel)) or tuple(int(i) for i in np.unravel_index(np.argmax(shown), shown.shape))
-    event = st.altair_chart(visuals.unit_chart(shown, cell, st.context.theme.type == "dark"),
-                            on_select="rerun", selection_mode=visuals.UNIT_SELECTION,
-                            key=f"{key}_{layer}_{channel}_chart", width="content")
+    event = st.vega_lite_chart(spec=visuals.unit_chart(shown, cell, st.context.theme.type == "dark"),
+                               on_select="rerun", selection_mode=visuals.UNIT_SELECTION,
+                               key=f"{key}_{layer}_{channel}_chart", width="content")
     picked = event.selection.get(visuals.UNIT_SELECTION) if event else None
     if picked:
         cell = (int(picked[0]["row"]), int(picked[0]["col"])) if values.ndim == 3 else (int(picked[0]["index"]),)

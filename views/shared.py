@@ -3,7 +3,11 @@ written) and this visitor's Session."""
 
 from __future__ import annotations
 
+import ctypes
+import gc
 import os
+import threading
+import warnings
 
 import numpy as np
 import streamlit as st
@@ -19,6 +23,7 @@ from cnn_demo.pretrained import Shipped, load_metrics
 from cnn_demo.session import Session
 
 ABANDON_AFTER_SECONDS = 30  # a training whose page has not polled for this long was closed
+SWEEP_SECONDS = 15  # how often closed tabs' sessions past their TTL are let go
 
 
 @st.cache_resource(show_spinner="Loading the shipped models…")
@@ -77,3 +82,46 @@ def session() -> Session:
 def show_refusal() -> None:
     if "refused" in st.session_state:
         st.warning(st.session_state.pop("refused"))
+
+
+@st.cache_resource(show_spinner=False)
+def release_closed_sessions() -> bool:
+    """Let a closed tab's session go once it is past `server.disconnectedSessionTTL`.
+
+    Streamlit keeps a closed tab's session in a store that drops expired entries only when
+    another tab disconnects; measured here (`python -m cnn_demo.load`), the sessions of the
+    last class to leave, with their trained models, stayed in memory until the next one left.
+    So the store is swept every SWEEP_SECONDS on Streamlit's own event loop (its private
+    attributes: if an upgrade renames them, say so instead of failing), and when a sweep let
+    sessions go, their cycles are collected and glibc is asked to hand the freed pages back.
+    """
+    from streamlit.runtime import Runtime
+
+    if not Runtime.exists():
+        return False
+    runtime = Runtime.instance()
+    loop = getattr(getattr(runtime, "_async_objs", None), "eventloop", None)
+    if loop is None:  # a runtime that serves no websocket (AppTest): no closed tabs to let go
+        return False
+    store = getattr(getattr(getattr(runtime, "_session_mgr", None), "_session_storage", None), "_cache", None)
+    if not hasattr(store, "expire"):
+        warnings.warn("Streamlit's session store has changed: closed sessions may stay in memory until "
+                      "another tab disconnects. Re-check release_closed_sessions in views/shared.py.",
+                      RuntimeWarning, stacklevel=2)
+        return False
+
+    def sweep() -> None:
+        if store.expire():
+            threading.Thread(target=give_back_memory, daemon=True).start()
+        loop.call_later(SWEEP_SECONDS, sweep)
+
+    loop.call_soon_threadsafe(sweep)
+    return True
+
+
+def give_back_memory() -> None:
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: freed memory stays with the process
+        pass
