@@ -72,7 +72,7 @@ def layer_views(layers: list, activations: dict[str, np.ndarray], every_layer: b
     Folding the blocks' insides took Residual from 16 pictures of maps per drawing to 6 and
     Inception from 19 to 5: pen-up -> Prediction went from 1.30x the floor page to 1.16x and 1.19x
     (`python -m cnn_demo.bench --sections end_to_end bytes`)."""
-    inside = inside_blocks(tuple(layers))
+    inside = inside_blocks(layers)
     views, previous, folded = [], None, []
     for layer in layers:
         act = activations[layer.name]
@@ -272,6 +272,7 @@ def unit_chart(values: np.ndarray, selected: tuple | None, dark: bool = False) -
     colours = {"domain": [float(v) for v in np.linspace(low, scale.high or 1.0, len(anchors))],
                "range": [f"rgb{a}" for a in anchors]}
     fields = ["row", "col"] if values.ndim == 2 else ["index"]
+    stroke = "white" if dark else "black"
     outline = {"condition": {"test": "datum.chosen", "value": 3}, "value": 0}
     spec: dict = {"params": [{"name": UNIT_SELECTION,
                               "select": {"type": "point", "fields": fields, "on": "click", "clear": False}}]}
@@ -284,7 +285,7 @@ def unit_chart(values: np.ndarray, selected: tuple | None, dark: bool = False) -
         return {**spec,
                 "data": {"values": [{"row": int(r), "col": int(c), "value": float(v), "chosen": bool(k)}
                                     for r, c, v, k in zip(rows.flat, cols.flat, values.flat, chosen.flat)]},
-                "mark": {"type": "rect", "stroke": "white" if dark else "black"},
+                "mark": {"type": "rect", "stroke": stroke},
                 "width": values.shape[1] * side * 2, "height": values.shape[0] * side * 2,
                 "encoding": {
                     "x": {"field": "col", "type": "ordinal", "title": "column",
@@ -299,7 +300,7 @@ def unit_chart(values: np.ndarray, selected: tuple | None, dark: bool = False) -
     return {**spec,
             "data": {"values": [{"index": i, "value": float(v), "chosen": selected is not None and i == selected[0]}
                                 for i, v in enumerate(values)]},
-            "mark": {"type": "bar", "stroke": "white" if dark else "black"},
+            "mark": {"type": "bar", "stroke": stroke},
             "height": 180,
             "encoding": {
                 "x": {"field": "index", "type": "ordinal", "title": "unit",

@@ -10,7 +10,7 @@ from cnn_demo.inference import Predictor
 
 
 def inside(name: str) -> frozenset[str]:
-    return inside_blocks(tuple(Predictor(ARCHITECTURES[name].build()).layers))
+    return inside_blocks(Predictor(ARCHITECTURES[name].build()).layers)
 
 
 @pytest.mark.parametrize("name", ["baseline", "conv", "pooled", "pooled_batchnorm", "no_dense_head"])

@@ -33,7 +33,7 @@ def show_layers(predictor: Predictor, prediction: Prediction, every_layer: bool)
                "looks like what it looks for. Each layer has its own colour scale (the bar under it): "
                "dark is zero. Where a layer also has negative values, blue is below zero and orange "
                "above. Channel numbers match the Learned filters tab.")
-    st.html(maps.STYLE)
+    st.html(maps.STYLE + bars.STYLE)
     vectors = []
     for view in visuals.layer_views(predictor.layers, prediction.activations, every_layer):
         if view.kind == "folded":
@@ -48,7 +48,7 @@ def show_layers(predictor: Predictor, prediction: Prediction, every_layer: bool)
     for col, view in zip(st.columns(len(vectors)), vectors):
         with col:
             st.markdown(view.heading)
-            st.html(bars.STYLE + bars.vector_bars(view.values))
+            st.html(bars.vector_bars(view.values))
 
 
 def show_saliency(predictor: Predictor, steps: Preprocessed, verdict: Verdict) -> None:
