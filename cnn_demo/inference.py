@@ -73,7 +73,10 @@ class Predictor:
     def _smooth_gradient(self, x, digit):
         import tensorflow as tf
 
-        noisy = x[tf.newaxis] + tf.random.normal((SMOOTHGRAD_SAMPLES, *x.shape), stddev=0.1)
+        # The same noise every time: the same drawing shows the same picture on every rerun
+        # (fresh noise made a new image file per rerun, and the browser fetched replaced ones: 404s).
+        noise = tf.random.stateless_normal((SMOOTHGRAD_SAMPLES, *x.shape), seed=(0, 0), stddev=0.1)
+        noisy = x[tf.newaxis] + noise
         with tf.GradientTape() as tape:
             tape.watch(noisy)
             scores = tf.cast(self.model(noisy, training=False)[:, digit], tf.float32)

@@ -51,3 +51,10 @@ def test_a_bfloat16_model_still_gives_float32_probabilities_and_activations(mnis
     assert prediction.probabilities.dtype == np.float32
     assert {a.dtype for a in prediction.activations.values()} == {np.dtype(np.float32)}
     assert prediction.probabilities.sum() == pytest.approx(1.0, abs=0.02)
+
+
+def test_saliency_of_the_same_drawing_is_the_same_picture_every_time(mnist):
+    predictor = Predictor(ARCHITECTURES["pooled"].build())
+    first = predictor.saliency(mnist.test.x[0], 7)
+    np.testing.assert_array_equal(first, predictor.saliency(mnist.test.x[0], 7))
+    assert first.max() == pytest.approx(1.0)
