@@ -15,8 +15,9 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
+from typing import IO
 
 from cnn_demo.paths import ROOT
 
@@ -74,15 +75,16 @@ def wait_until_healthy(url: str, process: subprocess.Popen, timeout: float) -> b
 
 
 @contextmanager
-def streamlit_server(script: Path = ROOT / "app.py", env: dict[str, str] | None = None
-                     ) -> Iterator[tuple[str, subprocess.Popen]]:
+def streamlit_server(script: Path = ROOT / "app.py", env: dict[str, str] | None = None,
+                     log: IO[str] | None = None) -> Iterator[tuple[str, subprocess.Popen]]:
     """`streamlit run script` headless on a free localhost port; yields (url, process).
 
-    The server is always stopped on exit; if it fails to start, its log is in the error.
+    The server's output goes to `log` (a temporary file if none). The server is always
+    stopped on exit; if it fails to start, its log is in the error.
     """
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    with tempfile.TemporaryFile("w+") as log:
+    with nullcontext(log) if log is not None else tempfile.TemporaryFile("w+") as log:
         server = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", str(script),
              "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",

@@ -27,6 +27,8 @@ import io
 import json
 import os
 import random
+import re
+import tempfile
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -239,6 +241,14 @@ def released_mb(pid: int, seconds: float) -> float:
     return rss_mb(pid)
 
 
+def sessions_in_memory(log) -> int | None:
+    """How many visitor sessions the server still held at its last report (views/shared.py
+    prints it on the two sweeps after one lets closed tabs go); None if none was let go yet."""
+    log.seek(0)
+    counts = re.findall(r"cnn_demo: let go of \d+ closed sessions; (\d+) visitor sessions in memory", log.read())
+    return int(counts[-1]) if counts else None
+
+
 def plot(rows: list[dict], path: Path) -> None:
     import matplotlib
 
@@ -280,7 +290,9 @@ def main(argv: list[str] | None = None) -> list[dict]:
 
     rows = []
     counts = args.sweep or [args.sessions]
-    with (nullcontext((args.url, None)) if args.url else streamlit_server()) as (url, server):
+    # the server's own output, when this command starts it
+    with tempfile.TemporaryFile("w+") as log, \
+            (nullcontext((args.url, None)) if args.url else streamlit_server(log=log)) as (url, server):
         pid = args.pid or (server.pid if server is not None else None)
         # warm caches and traces, a first training's among them: it adds ~480 MB of TensorFlow's
         # training machinery once, for the process's life, not per session
@@ -289,13 +301,16 @@ def main(argv: list[str] | None = None) -> list[dict]:
             row = asyncio.run(run_class(url, pid, sessions, args.minutes, training=not args.no_training))
             if pid:
                 row["rss_after_close_mb"] = released_mb(pid, float(os.environ.get(
-                    "CNN_DEMO_LOAD_TTL", SESSION_TTL_SECONDS + SWEEP_SECONDS + 10)))
+                    "CNN_DEMO_LOAD_TTL", SESSION_TTL_SECONDS + 2 * SWEEP_SECONDS + 5)))
+            if server is not None:
+                row["sessions_in_memory_after_close"] = sessions_in_memory(log)
             rows.append(row)
             print(f"{sessions:3d} sessions: {row['drawings']:4d} drawings, p50 {row['p50_ms']:6.0f} ms, "
                   f"p95 {row['p95_ms']:6.0f} ms, max {row['max_ms']:6.0f} ms, errors {row['errors']}, "
                   f"exceptions {row['exceptions']}, wrong {row['wrong_predictions']}, memory "
                   f"{row['rss_start_mb']:.0f} -> peak {row['rss_peak_mb']:.0f} -> "
-                  f"{row.get('rss_after_close_mb', float('nan')):.0f} MB after close", flush=True)
+                  f"{row.get('rss_after_close_mb', float('nan')):.0f} MB after close, "
+                  f"{row.get('sessions_in_memory_after_close')} sessions left in memory", flush=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"date": time.strftime("%Y-%m-%d"), "rows": rows}, indent=2) + "\n")
     if args.plot:
