@@ -139,14 +139,21 @@ def with_convention(strokes: list, label: int, rng: np.random.Generator) -> list
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
     extra: list = []
     if label == 0:
-        reach = rng.uniform(0.5, 0.9)
-        kind = rng.integers(3)
+        # bars from just past the loop to well beyond it: some writers cross a small zero with
+        # a stroke over twice its height (a 0.5-0.9 reach read many of those as 4 or 8)
+        reach = rng.uniform(0.5, 1.4)
+        kind = rng.integers(4)
         if kind == 0:  # a slash, bottom left to top right
             extra = [[(cx - reach * w, cy + reach * h), (cx + reach * w, cy - reach * h)]]
         elif kind == 1:  # a vertical bar through it
             extra = [[(cx + rng.uniform(-0.1, 0.1) * w, cy - reach * h), (cx, cy + reach * h)]]
-        else:  # a horizontal bar
+        elif kind == 2:  # a horizontal bar, never far past the loop
+            reach = min(reach, 0.9)
             extra = [[(cx - reach * w, cy), (cx + reach * w, cy + rng.uniform(-0.05, 0.05) * h)]]
+        else:  # begun inside the loop: the pen's first touch leaves a hook (read as 8 or 6)
+            first = np.asarray(strokes[0], np.float64)
+            inside = first[0] + rng.uniform(0.2, 0.45) * (np.array([cx, cy]) - first[0])
+            return [[tuple(inside), *strokes[0]], *strokes[1:]]
     elif label == 7:
         y = y0 + rng.uniform(0.45, 0.6) * h
         x = _x_at_height(strokes, y)
@@ -231,13 +238,13 @@ def symbol(name: str, rng: np.random.Generator) -> list:
 # --- The recipe the shipped weights are trained with ---
 
 COPIES = 12  # times each training writer's digit is drawn, each time differently
-CONVENTION_SHARE = 0.3  # of the zeros, sevens and ones drawn, the share given a convention
+CONVENTION_SHARE = 0.4  # of the zeros, sevens and ones drawn, the share given a convention
 LETTER_COPIES = 6
 SYMBOL_DRAWINGS = 8_000
 
 DRAWINGS_RECIPE = (f"MNIST's 60,000 training images, plus the UNIPEN digits of the training writers drawn "
                    f"{COPIES} times each as the canvas draws them (random size, place, pen, slant, wobble; "
-                   f"some zeros slashed, sevens crossed, ones flagged)")
+                   f"some zeros slashed or barred, some begun inside the loop, sevens crossed, ones flagged)")
 
 
 @lru_cache(maxsize=2)
