@@ -26,6 +26,11 @@ from cnn_demo.session import Session
 
 ABANDON_AFTER_SECONDS = 30  # a training whose page has not polled for this long was closed
 SWEEP_SECONDS = 15  # how often closed tabs' sessions past their TTL are let go
+# Sweeps that collect and report after one let sessions go: a let-go session's AppSession
+# shuts down on the event loop after the sweep (one more), and a closed tab's training holds
+# its session until it notices nobody polls (ABANDON_AFTER_SECONDS): with two, a CI run on a
+# slower CPU reported that session still in memory.
+REPORTING_SWEEPS = 2 + -(-ABANDON_AFTER_SECONDS // SWEEP_SECONDS)
 # Every visitor Session still in memory, held weakly: what a sweep reports once it has let
 # closed tabs go, so a leak (a cache, a thread keeping a closed tab's Session) shows as a number.
 LIVE_SESSIONS: weakref.WeakSet[Session] = weakref.WeakSet()
@@ -121,13 +126,12 @@ def release_closed_sessions() -> bool:
                       RuntimeWarning, stacklevel=2)
         return False
 
-    passes = [0]  # sweeps left that collect and report: a let-go session's AppSession shuts down
-    # on the event loop after the sweep, so a single collection right away still counted it
+    passes = [0]  # sweeps left that collect and report (REPORTING_SWEEPS after a release)
 
     def sweep() -> None:
         released = store.expire()
         if released:
-            passes[0] = 2
+            passes[0] = REPORTING_SWEEPS
         if passes[0]:
             passes[0] -= 1
             threading.Thread(target=give_back_memory, args=(len(released),), daemon=True).start()
