@@ -208,6 +208,18 @@ def draw_by_touch(page, strokes: list[Stroke]) -> None:
     cdp.detach()
 
 
+def canvas_pixels(page):
+    """What the canvas has drawn, as the (280, 280, 4) uint8 RGBA it sends the app."""
+    import base64
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    png = page.locator("canvas.dc-canvas.lower-canvas").first.evaluate("c => c.toDataURL('image/png')")
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(png.split(",", 1)[1]))).convert("RGBA"))
+
+
 def clear_canvas(page) -> None:
     """The app's Clear button: a new, empty canvas."""
     page.get_by_role("button", name="Clear").click()

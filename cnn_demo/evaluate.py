@@ -5,7 +5,7 @@
     python -m cnn_demo.evaluate --models old_weights/   # other .keras files, same detector
 
 Each drawing in the stroke files (see `cnn_demo.stroke_files`) is drawn the way the
-canvas draws (280x280, white 20 px round pen on black) at three sizes and positions,
+canvas draws (280x280, white 20 px round anti-aliased pen on black) at three sizes and positions,
 and goes through exactly the page's path: preprocessing, the model, the digit detector,
 and `verdict.judge`. Writers the shipped models were trained on are counted apart from
 the others, whose figures are the ones that matter.

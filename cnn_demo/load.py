@@ -235,6 +235,20 @@ async def run_class(url: str, pid: int | None, sessions: int, minutes: float, tr
             "rss_start_mb": start_rss, "rss_peak_mb": peak[0]}
 
 
+def seconds_until_released() -> float:
+    """How long after a class leaves its sessions are surely let go and reported: Streamlit's
+    TTL for a closed tab (the environment's, else .streamlit/config.toml's), then the app's
+    reporting sweeps (see cnn_demo.session), and 5 s to spare."""
+    import tomllib
+
+    from cnn_demo.session import REPORTING_SWEEPS, SWEEP_SECONDS
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    ttl = float(os.environ.get("STREAMLIT_SERVER_DISCONNECTED_SESSION_TTL",
+                               config["server"]["disconnectedSessionTTL"]))
+    return ttl + REPORTING_SWEEPS * SWEEP_SECONDS + 5
+
+
 def released_mb(pid: int, seconds: float) -> float:
     """The server's memory once the sessions' state has been let go (after Streamlit's TTL)."""
     time.sleep(seconds)
@@ -300,8 +314,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
         for sessions in counts:
             row = asyncio.run(run_class(url, pid, sessions, args.minutes, training=not args.no_training))
             if pid:
-                row["rss_after_close_mb"] = released_mb(pid, float(os.environ.get(
-                    "CNN_DEMO_LOAD_TTL", SESSION_TTL_SECONDS + 2 * SWEEP_SECONDS + 5)))
+                row["rss_after_close_mb"] = released_mb(pid, seconds_until_released())
             if server is not None:
                 row["sessions_in_memory_after_close"] = sessions_in_memory(log)
             rows.append(row)
@@ -317,9 +330,6 @@ def main(argv: list[str] | None = None) -> list[dict]:
         plot(rows, args.plot)
     return rows
 
-
-SESSION_TTL_SECONDS = 30  # .streamlit/config.toml: server.disconnectedSessionTTL
-SWEEP_SECONDS = 15  # views/shared.py: how often the app lets expired sessions go
 
 if __name__ == "__main__":
     main()

@@ -22,6 +22,13 @@ if TYPE_CHECKING:
 
 OWN = "yours:"
 MAX_OWN_MODELS = 3  # uploaded models a session keeps (the oldest goes first)
+ABANDON_AFTER_SECONDS = 30  # a training whose page has not polled for this long was closed
+SWEEP_SECONDS = 15  # how often closed tabs' sessions past their TTL are let go
+# Sweeps that collect and report after one let sessions go: a let-go session's AppSession
+# shuts down on the event loop after the sweep (one more), and a closed tab's training holds
+# its session until it notices nobody polls (ABANDON_AFTER_SECONDS): with two, a CI run on a
+# slower CPU reported that session still in memory.
+REPORTING_SWEEPS = 2 + -(-ABANDON_AFTER_SECONDS // SWEEP_SECONDS)
 
 
 @dataclass(frozen=True)

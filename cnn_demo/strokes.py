@@ -51,18 +51,31 @@ def digit(d: int, where: tuple[float, float, float] = CENTRED) -> list[Stroke]:
     return place(DIGITS[d], *where)
 
 
+# The browser's canvas anti-aliases its strokes; drawn 4x larger and averaged down, with the
+# pen half a pixel up and left, PIL's strokes match 30 held-out pen drawings that Chromium drew
+# with the mouse within 2.4% of their ink (summed |difference|; at most 3.1%; not anti-aliased:
+# 7.8%), and the page's verdict on all 30 (not anti-aliased: 29). 2.4% of 900 such drawings changed verdict between
+# the two, the larger part of the page's 4.4% disagreement with the evaluation command.
+SUPERSAMPLE = 4
+PEN_OFFSET = -0.5
+
+
 def render(strokes: list[Stroke], canvas: int = 280, width: float = 20,
            transparent: bool = False) -> np.ndarray:
-    """Draw pixel strokes as white round-capped lines; RGBA uint8 like the canvas returns."""
-    background = (0, 0, 0, 0) if transparent else (0, 0, 0, 255)
-    image = Image.new("RGBA", (canvas, canvas), background)
+    """Draw pixel strokes as white round-capped, anti-aliased lines; RGBA uint8 like the canvas returns."""
+    k = SUPERSAMPLE
+    image = Image.new("L", (canvas * k, canvas * k), 0)
     draw = ImageDraw.Draw(image)
+    r = width * k / 2
     for stroke in strokes:
-        draw.line(stroke, fill=(255, 255, 255, 255), width=round(width), joint="curve")
-        for px, py in (stroke[0], stroke[-1]):
-            r = width / 2
-            draw.ellipse((px - r, py - r, px + r, py + r), fill=(255, 255, 255, 255))
-    return np.asarray(image)
+        points = [((x + PEN_OFFSET) * k, (y + PEN_OFFSET) * k) for x, y in stroke]
+        draw.line(points, fill=255, width=round(width * k), joint="curve")
+        for px, py in (points[0], points[-1]):
+            draw.ellipse((px - r, py - r, px + r, py + r), fill=255)
+    ink = np.asarray(image.reduce(k))
+    if transparent:  # white paint whose opacity is its coverage
+        return np.dstack([np.full_like(ink, 255)] * 3 + [ink])
+    return np.dstack([ink, ink, ink, np.full_like(ink, 255)])
 
 
 # The same digits written mirrored, as children often write them: a style none of the models

@@ -19,9 +19,9 @@ def report(tmp_path_factory) -> dict:
     out = tmp_path_factory.mktemp("load") / "load.json"
     run = subprocess.run([sys.executable, "-m", "cnn_demo.load", "--sessions", "2", "--minutes", "0.25",
                           "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=600,
-                         # closed tabs kept 2 s (not 30), then the sweeps (15 s apart) that report until
-                         # the closed tab's training has noticed (30 s) and let its session go
-                         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "CNN_DEMO_LOAD_TTL": "65",
+                         # closed tabs kept 2 s (not 30); the command then waits for the sweeps that
+                         # report until the closed tab's training has noticed and let its session go
+                         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2",
                               "STREAMLIT_SERVER_DISCONNECTED_SESSION_TTL": "2"})
     assert run.returncode == 0, run.stderr[-3000:]
     return json.loads(out.read_text())

@@ -22,15 +22,8 @@ from cnn_demo.feature_vis import load_channel_images
 from cnn_demo.inference import Predictor, Scorecard, scorecard
 from cnn_demo.jobs import TrainingSlots
 from cnn_demo.pretrained import Shipped, load_metrics
-from cnn_demo.session import Session
+from cnn_demo.session import ABANDON_AFTER_SECONDS, REPORTING_SWEEPS, SWEEP_SECONDS, Session
 
-ABANDON_AFTER_SECONDS = 30  # a training whose page has not polled for this long was closed
-SWEEP_SECONDS = 15  # how often closed tabs' sessions past their TTL are let go
-# Sweeps that collect and report after one let sessions go: a let-go session's AppSession
-# shuts down on the event loop after the sweep (one more), and a closed tab's training holds
-# its session until it notices nobody polls (ABANDON_AFTER_SECONDS): with two, a CI run on a
-# slower CPU reported that session still in memory.
-REPORTING_SWEEPS = 2 + -(-ABANDON_AFTER_SECONDS // SWEEP_SECONDS)
 # Every visitor Session still in memory, held weakly: what a sweep reports once it has let
 # closed tabs go, so a leak (a cache, a thread keeping a closed tab's Session) shows as a number.
 LIVE_SESSIONS: weakref.WeakSet[Session] = weakref.WeakSet()
