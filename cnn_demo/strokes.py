@@ -1,7 +1,8 @@
 """Hand-made pen strokes for digits, in unit coordinates (x right, y down, 0 to 1).
 
 One stroke is one pen-down-to-pen-up polyline. Tests and benchmarks render them with PIL or draw them
-with a real mouse, at any size and position.
+with a real mouse, at any size and position; the evaluation and the training recipe render
+real pen strokes with the same `render`, which draws as the canvas does.
 """
 
 from __future__ import annotations
@@ -51,11 +52,12 @@ def digit(d: int, where: tuple[float, float, float] = CENTRED) -> list[Stroke]:
     return place(DIGITS[d], *where)
 
 
-# The browser's canvas anti-aliases its strokes; drawn 4x larger and averaged down, with the
+# The browser's canvas anti-aliases its strokes. Drawn 4x larger and averaged down, with the
 # pen half a pixel up and left, PIL's strokes match 30 held-out pen drawings that Chromium drew
 # with the mouse within 2.4% of their ink (summed |difference|; at most 3.1%; not anti-aliased:
-# 7.8%), and the page's verdict on all 30 (not anti-aliased: 29). 2.4% of 900 such drawings changed verdict between
-# the two, the larger part of the page's 4.4% disagreement with the evaluation command.
+# 7.8%), and get the page's verdict on all 30 (not anti-aliased: 29). Of 900 such drawings,
+# 2.4% changed verdict between the two pens: most of the page's 4.4% disagreement with the
+# evaluation command, which is now 1.7% (python -m cnn_demo.bench --sections pen_drawings).
 SUPERSAMPLE = 4
 PEN_OFFSET = -0.5
 
