@@ -243,6 +243,8 @@ def seconds_until_released() -> float:
 
     from cnn_demo.session import REPORTING_SWEEPS, SWEEP_SECONDS
 
+    # not streamlit.config.get_option: outside `streamlit run` it ignores the environment (it
+    # gave 30 with the variable set to 2) and reads .streamlit/ from the working directory
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
     ttl = float(os.environ.get("STREAMLIT_SERVER_DISCONNECTED_SESSION_TTL",
                                config["server"]["disconnectedSessionTTL"]))
