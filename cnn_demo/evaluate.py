@@ -8,7 +8,8 @@ Each drawing in the stroke files (see `cnn_demo.stroke_files`) is drawn the way 
 canvas draws (280x280, white 20 px round anti-aliased pen on black) at three sizes and positions,
 and goes through exactly the page's path: preprocessing, the model, the digit detector,
 and `verdict.judge`. Writers the shipped models were trained on are counted apart from
-the others, whose figures are the ones that matter.
+the others, whose figures are the ones that matter. Digits lost in the data (a lone slash
+labelled 0 or 4, `Drawing.is_lost`) count like any other; "intact" is "read right" without them.
 """
 
 from __future__ import annotations
@@ -51,12 +52,17 @@ class Tally:
     unreadable: int = 0  # too small, or a scribble
     non_digits: int = 0
     non_digits_claimed: int = 0  # a non-digit shown as a digit
+    lost_digits: int = 0  # a slash labelled 0 or 4 (`Drawing.is_lost`): counted above all the same
+    lost_read_correctly: int = 0
     claimed_by_char: Counter = field(default_factory=Counter)
 
     def add(self, verdict, drawing: Drawing) -> None:
         if drawing.is_digit:
             self.digits += 1
             self.read_correctly += verdict.digit == drawing.label
+            if drawing.is_lost:
+                self.lost_digits += 1
+                self.lost_read_correctly += verdict.digit == drawing.label
             if verdict.kind == DIGIT:
                 if verdict.digit == drawing.label:
                     self.claims_right += 1
@@ -81,6 +87,8 @@ class Tally:
         for key in ("read_correctly", "claims_right", "claims_wrong", "doubts", "not_a_digit", "unreadable"):
             out[key] = share(getattr(self, key), self.digits)
         out["non_digits_claimed"] = share(self.non_digits_claimed, self.non_digits)
+        out["intact_read_correctly"] = share(self.read_correctly - self.lost_read_correctly,
+                                             self.digits - self.lost_digits)
         return out
 
 
@@ -180,18 +188,20 @@ def print_report(results: dict, files: list[Path], drawings: list[Drawing]) -> N
           f"{CANVAS_OPTIONS['width']}x{CANVAS_OPTIONS['height']} canvas with its "
           f"{CANVAS_OPTIONS['stroke_width']} px round pen.")
     header = (f"{'architecture':20} {'read right':>10} {'claims right':>12} {'claims wrong':>12} "
-              f"{'doubt':>7} {'not a digit':>11} {'unreadable':>10} {'non-digits claimed':>18}")
+              f"{'doubt':>7} {'not a digit':>11} {'unreadable':>10} {'non-digits claimed':>18} {'intact':>7}")
     for group in (UNSEEN, SEEN):
         if group not in results:
             continue
         first = next(iter(results[group].values()))
-        print(f"\n{group[0].upper()}{group[1:]}: {first.digits:,} digit and {first.non_digits:,} non-digit drawings")
+        print(f"\n{group[0].upper()}{group[1:]}: {first.digits:,} digit and {first.non_digits:,} non-digit drawings "
+              f"(intact: read right without the {first.lost_digits:,} of lost digits, a lone slash labelled 0 or 4)")
         print(header)
         for name, tally in results[group].items():
             s = tally.shares()
             print(f"{ARCHITECTURES[name].label:20} {_pct(s['read_correctly']):>10} {_pct(s['claims_right']):>12} "
                   f"{_pct(s['claims_wrong']):>12} {_pct(s['doubts']):>7} {_pct(s['not_a_digit']):>11} "
-                  f"{_pct(s['unreadable']):>10} {_pct(s['non_digits_claimed']):>18}")
+                  f"{_pct(s['unreadable']):>10} {_pct(s['non_digits_claimed']):>18} "
+                  f"{_pct(s['intact_read_correctly']):>7}")
 
 
 def as_json(results: dict, files: list[Path]) -> dict:

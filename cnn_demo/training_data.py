@@ -245,14 +245,16 @@ SYMBOL_DRAWINGS = 8_000
 
 DRAWINGS_RECIPE = (f"MNIST's 60,000 training images, plus the UNIPEN digits of the training writers drawn "
                    f"{COPIES} times each as the canvas draws them (random size, place, pen, slant, wobble; "
-                   f"some zeros slashed or barred, some begun inside the loop, sevens crossed, ones flagged)")
+                   f"some zeros slashed or barred, some begun inside the loop, sevens crossed, ones flagged; "
+                   f"not the 30 whose ink is one straight line, the rest of a 0 or 4 lost)")
 
 
 @lru_cache(maxsize=2)
 def pen_digits(seed: int, copies: int = COPIES) -> tuple[np.ndarray, np.ndarray]:
-    """The training writers' digits, drawn `copies` times each, some with a convention added."""
+    """The training writers' digits, drawn `copies` times each, some with a convention added;
+    not the lost ones (`Drawing.is_lost`: a slash is a 1 to anyone reading it)."""
     rng = np.random.default_rng(seed)
-    digits = [d for d in read_stroke_files(UNIPEN_FILES[:1]) if trained_on(d)]
+    digits = [d for d in read_stroke_files(UNIPEN_FILES[:1]) if trained_on(d) and not d.is_lost]
     strokes = [with_convention(d.strokes, d.label, rng) if rng.random() < CONVENTION_SHARE else d.strokes
                for d in digits for _ in range(copies)]
     return canvas_inputs(strokes, [d.label for d in digits for _ in range(copies)], 1, seed)

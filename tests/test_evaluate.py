@@ -73,3 +73,15 @@ def test_other_weights_are_measured_from_the_directory_given(small_file, tmp_pat
     evaluate.main([str(small_file), "--arch", "baseline", "--json", "--models", str(tmp_path)])
     other = json.loads(capsys.readouterr().out)["groups"][evaluate.UNSEEN]["baseline"]
     assert shipped["read_correctly"] == 1.0 and other["read_correctly"] < 1.0
+
+
+def test_a_slash_labelled_4_is_counted_as_a_digit_and_left_out_of_the_intact_figure(tmp_path, capsys):
+    entries = [{"writer": "test/1", "label": 3, "strokes": unit_box(DIGITS[3])},
+               {"writer": "test/1", "label": 4, "strokes": [[[0.4, 0.0], [0.2, 0.5], [0.0, 1.0]]]}]
+    path = tmp_path / "lost.json.gz"
+    path.write_bytes(gzip.compress(json.dumps(entries).encode()))
+    evaluate.main([str(path), "--arch", "pooled", "--json"])
+    pooled = json.loads(capsys.readouterr().out)["groups"][evaluate.UNSEEN]["pooled"]
+    assert pooled["counts"]["lost_digits"] == len(PLACEMENTS)
+    assert pooled["read_correctly"] == 0.5  # the slash is read as a 1
+    assert pooled["intact_read_correctly"] == 1.0

@@ -38,6 +38,25 @@ def test_the_shipped_unipen_files_hold_8043_digits_and_8965_letters():
     assert all(d.is_digit for d in digits) and not any(d.is_digit for d in letters)
 
 
+def _digit(strokes: list, label: int) -> Drawing:
+    return Drawing(strokes=strokes, label=label, char=None, writer="w/1", source="test #0")
+
+
+def test_a_four_that_is_one_straight_slash_is_lost():
+    assert _digit([[(0.7, 0.0), (0.5, 0.5), (0.3, 1.0)]], 4).is_lost
+
+
+def test_a_straight_one_and_a_four_with_its_bar_are_not_lost():
+    assert not _digit([[(0.5, 0.0), (0.5, 1.0)]], 1).is_lost
+    assert not _digit([[(0.6, 0.0), (0.0, 0.6), (0.8, 0.6)], [(0.6, 0.2), (0.6, 1.0)]], 4).is_lost
+
+
+def test_forty_of_the_unipen_digits_are_lost_nearly_all_of_them_0s_and_4s():
+    lost = [d for d in read_stroke_file(UNIPEN_FILES[0]) if d.is_lost]
+    assert len(lost) == 40
+    assert sum(d.label in (0, 4) for d in lost) >= 38
+
+
 @pytest.mark.parametrize("entries, message", [
     ([{"label": 3}], r"entry 0: no 'strokes'"),
     ([DIGIT, {"label": 3, "strokes": []}], r"entry 1: 'strokes' must be a non-empty list"),
