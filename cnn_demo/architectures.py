@@ -232,7 +232,7 @@ ARCHITECTURES: dict[str, Architecture] = {
             # held-out pen digits 96.08% -> 97.10%, MNIST 98.81% -> 98.97% with these; 30 epochs
             # instead of 15 gave 97.20% / 99.02%, so 15; wider zero and one conventions in the recipe
             # then 97.65%, drawn anti-aliased 97.71%, and leaving out the training writers' 30 lost
-            # digits (training_data.is_a_lost_digit) 98.03%, MNIST 99.00%: the shipped weights
+            # digits (stroke_files.Drawing.is_lost) 98.03%, MNIST 99.00%: the shipped weights
             # (python -m cnn_demo.evaluate --arch pooled). Not kept: nearly level flags on ones and
             # zeros ended inside the loop, 97.79% but wrong claims 0.67% (then 0.59%); each digit
             # drawn 24 times, not 12, 97.32%; each stroke of a many-stroke digit moved apart by up

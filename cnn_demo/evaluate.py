@@ -194,7 +194,7 @@ def print_report(results: dict, files: list[Path], drawings: list[Drawing]) -> N
             continue
         first = next(iter(results[group].values()))
         print(f"\n{group[0].upper()}{group[1:]}: {first.digits:,} digit and {first.non_digits:,} non-digit drawings "
-              f"(intact: read right without the {first.lost_digits:,} of lost digits, a lone slash labelled 0 or 4)")
+              f"(intact: read right without the {first.lost_digits:,} drawings of lost digits, lone slashes)")
         print(header)
         for name, tally in results[group].items():
             s = tally.shares()
