@@ -13,6 +13,7 @@ import gzip
 import json
 import zlib
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -43,7 +44,7 @@ class Drawing:
     def is_digit(self) -> bool:
         return self.label is not None
 
-    @property
+    @cached_property  # asked once per placement and architecture by the evaluation
     def is_lost(self) -> bool:
         """A digit other than 1 whose ink is one straight line (its path within 15% of its extent).
 

@@ -57,7 +57,8 @@ def digit(d: int, where: tuple[float, float, float] = CENTRED) -> list[Stroke]:
 # with the mouse within 2.4% of their ink (summed |difference|; at most 3.1%; not anti-aliased:
 # 7.8%), and get the page's verdict on all 30 (not anti-aliased: 29). Of 900 such drawings,
 # 2.4% changed verdict between the two pens: most of the page's 4.4% disagreement with the
-# evaluation command, which is now 1.7% (python -m cnn_demo.bench --sections pen_drawings).
+# evaluation command, which fell to 1.7% (3.3% with the Pooled shipped since, largest difference
+# in a figure 0.8 points either way; python -m cnn_demo.bench --sections pen_drawings).
 SUPERSAMPLE = 4
 PEN_OFFSET = -0.5
 
