@@ -58,16 +58,15 @@ class Tally:
 
     def add(self, verdict, drawing: Drawing) -> None:
         if drawing.is_digit:
+            right = verdict.digit == drawing.label
             self.digits += 1
-            self.read_correctly += verdict.digit == drawing.label
+            self.read_correctly += right
             if drawing.is_lost:
                 self.lost_digits += 1
-                self.lost_read_correctly += verdict.digit == drawing.label
+                self.lost_read_correctly += right
             if verdict.kind == DIGIT:
-                if verdict.digit == drawing.label:
-                    self.claims_right += 1
-                else:
-                    self.claims_wrong += 1
+                self.claims_right += right
+                self.claims_wrong += not right
             else:
                 self.doubts += verdict.kind == DOUBT
                 self.not_a_digit += verdict.kind == NOT_A_DIGIT
