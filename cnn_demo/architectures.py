@@ -267,6 +267,7 @@ ARCHITECTURES: dict[str, Architecture] = {
             # these weights (--resume): MNIST 99.42%, pen 98.25%, wrong claims 0.65%. Wider, 32/96/192
             # filters (653,290 params), that recipe: MNIST 99.40%, pen 98.58%, wrong claims 0.45%,
             # letters claimed 10.08%: MNIST and pen as with 32/64/128 on that recipe.
+            # Adam averaging the weights (use_ema, momentum 0.999): MNIST 99.48%, pen 98.36%.
             augment=True, decay=True, epochs=15,
         ),
     ]
