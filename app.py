@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from cnn_demo import visuals
-from cnn_demo.preprocess import preprocess
+from cnn_demo.preprocess import CANVAS_OPTIONS, preprocess
 from cnn_demo.session import Choice, describe
 from views.drawing import draw_canvas, read, show_prediction, show_steps, show_teach_message, teach
 from views.inside import (
@@ -87,17 +87,23 @@ def choose_model() -> Choice:
     return choice
 
 
-# The canvas keeps a visible edge on a dark page too; on a phone the title is one line, so that
-# the Prediction is on the first screen, under the canvas. The page starts 4rem down: Streamlit's
-# header is opaque and 60 px tall, and at 3rem (2.5rem on a phone) it hid the title's top
-# (nearly all of it on a phone).
-PAGE_STYLE = """<style>
-.canvas-container { outline: 1px solid rgba(128, 128, 128, 0.6); }
-.cnn-title { font-size: 1.6rem; font-weight: 700; margin: 0 0 0.4rem 0; line-height: 1.2; }
-[data-testid="stMainBlockContainer"] { padding-top: 4rem; }
-@media (max-width: 640px) {
-  .cnn-title { font-size: 1.15rem; }
-}
+# On a phone the title is one line, so that the Prediction is on the first screen, under the
+# canvas. The page starts 4rem down: Streamlit's header is opaque and 60 px tall, and at 3rem
+# (2.5rem on a phone) it hid the title's top (nearly all of it on a phone).
+# The canvas, the answer and the steps keep a width they can be read at, and the row wraps
+# when they do not fit: on a 1024 px projector with the sidebar open the canvas's column was
+# 190 px, so the 280 px canvas scrolled sideways, its right third out of reach of the pen, and
+# the steps' captions broke inside words ("cen / tred"). The row is the one holding Clear.
+DRAWING_ROW = '[data-testid="stHorizontalBlock"]:has(> [data-testid="stColumn"] .st-key-clear)'
+PAGE_STYLE = f"""<style>
+{DRAWING_ROW} > [data-testid="stColumn"]:nth-child(1) {{ min-width: {CANVAS_OPTIONS["width"]}px; }}
+{DRAWING_ROW} > [data-testid="stColumn"]:nth-child(2) {{ min-width: 240px; }}
+{DRAWING_ROW} > [data-testid="stColumn"]:nth-child(3) {{ min-width: 180px; }}
+.cnn-title {{ font-size: 1.6rem; font-weight: 700; margin: 0 0 0.4rem 0; line-height: 1.2; }}
+[data-testid="stMainBlockContainer"] {{ padding-top: 4rem; }}
+@media (max-width: 640px) {{
+  .cnn-title {{ font-size: 1.15rem; }}
+}}
 </style>"""
 
 

@@ -15,7 +15,12 @@ import html
 import numpy as np
 
 BLUE, ORANGE = "#4c8bd6", "#e8590c"  # as the page's other charts; readable on light and dark
-MOST_LABELS = 16  # unit numbers written under the bars; every k-th beyond that
+# Numbers are written under every bar while they fit in the narrowest chart, else under every
+# 2nd, 4th, 8th...: three dense layers side by side on a 1024 px projector with the sidebar open
+# get 170 px each, where Pooled's 32 unit numbers, 16 of them written, were 270 px of text and
+# pushed every number past its bar (the one written under unit 24 stood under unit 30).
+NARROWEST_CHART_PX = 170
+LABEL_CHAR_PX = 7  # 11 px monospace
 
 STYLE = f"""
 <style>
@@ -30,7 +35,7 @@ STYLE = f"""
 .cnn-bars-zero {{ position: absolute; left: 0; right: 0; height: 0; border-top: 1px solid rgba(128, 128, 128, 0.7); }}
 .cnn-bars-ends {{ display: flex; justify-content: space-between; opacity: 0.7; }}
 .cnn-bars-labels {{ display: flex; gap: 2px; margin-top: 2px; }}
-.cnn-bars-labels span {{ flex: 1; text-align: center; overflow: visible; white-space: nowrap; }}
+.cnn-bars-labels span {{ flex: 1; min-width: 0; display: flex; justify-content: center; white-space: nowrap; }}
 .cnn-bars-title {{ text-align: center; opacity: 0.7; margin-top: 1px; }}
 </style>
 """
@@ -47,7 +52,7 @@ def bars_html(values: np.ndarray, labels: list[str], title: str, value_text, top
     high = max(float(values.max()), 1e-6) if high is None else high
     span = high - low
     zero = -low / span  # share of the height below zero
-    step = max(1, -(-len(values) // MOST_LABELS))
+    step = label_step(labels)
     bars, names = [], []
     for i, (value, label) in enumerate(zip(values, labels)):
         share = min(abs(value), span) / span
@@ -64,6 +69,15 @@ def bars_html(values: np.ndarray, labels: list[str], title: str, value_text, top
             f'<div class="cnn-bars-labels">{"".join(names)}</div>'
             f'<div class="cnn-bars-ends"><span>{html.escape(end_text(low))}</span>'
             f'<span class="cnn-bars-title">{html.escape(title)}</span><span></span></div></div>')
+
+
+def label_step(labels: list[str]) -> int:
+    """Write every `label_step`-th label (a power of two) so that they fit in the narrowest chart."""
+    room = NARROWEST_CHART_PX // (LABEL_CHAR_PX * max(map(len, labels), default=1) + 6)
+    step = 1
+    while -(-len(labels) // step) > max(room, 1):
+        step *= 2
+    return step
 
 
 def probability_bars(probabilities: np.ndarray, top: int) -> str:

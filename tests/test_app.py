@@ -412,6 +412,13 @@ def test_comparison_table_lists_every_architecture_beside_the_tutorials_figures(
     assert table.loc["Conv", "Recipe"] == "MNIST + pen drawings"
 
 
+def test_comparison_table_shows_the_accuracies_right_after_the_architecture(app):
+    open_tab(app, "model_tabs", "Compare architectures")
+    table = table_with(app, "Tutorial: MNIST test")
+    assert list(table.columns[:4]) == ["Architecture", "MNIST test here", "Pen digits, new writers",
+                                       "Tutorial: MNIST test"]
+
+
 def test_no_keras_session_is_cleared_during_a_run(drawing, monkeypatch):
     import keras
 

@@ -6,7 +6,7 @@ import re
 
 import numpy as np
 
-from cnn_demo.bars import MOST_LABELS, bars_html, probability_bars, vector_bars
+from cnn_demo.bars import bars_html, probability_bars, vector_bars
 
 
 def bar_styles(html: str) -> list[tuple[float, float]]:
@@ -34,10 +34,21 @@ def test_all_positive_values_have_no_zero_line_and_reach_the_top():
     assert "cnn-bars-zero" not in html and bar_styles(html)[1] == (0.0, 100.0)
 
 
-def test_a_long_layer_writes_at_most_sixteen_unit_numbers_but_every_value_in_a_tooltip():
+def written_labels(html: str) -> list[str]:
+    return re.findall(r"<span>(\d+)</span>", html.split("cnn-bars-labels")[1])
+
+
+def test_ten_digits_are_each_written_under_their_bar():
+    assert written_labels(probability_bars(np.full(10, 0.1), top=0)) == [str(d) for d in range(10)]
+
+
+def test_thirty_two_units_are_numbered_every_fourth_to_fit_a_chart_a_third_of_a_projectors_width():
+    assert written_labels(vector_bars(np.ones(32))) == [str(i) for i in range(0, 32, 4)]
+
+
+def test_a_long_layer_writes_a_few_unit_numbers_but_every_value_in_a_tooltip():
     html = vector_bars(np.arange(128.0))
-    written = re.findall(r"<span>(\d+)</span>", html.split("cnn-bars-labels")[1])
-    assert len(written) == MOST_LABELS and written[:2] == ["0", "8"]
+    assert written_labels(html) == ["0", "32", "64", "96"]
     assert html.count("<div title=") == 128
 
 

@@ -1,4 +1,4 @@
-"""A first-time visitor on a laptop and on a phone, in light and dark: what they see first.
+"""A first-time visitor on a laptop, a phone and a projector, in light and dark: what they see first.
 
 Screenshots of the main states land in tests/screenshots/ (the README's pictures come
 from them).
@@ -28,9 +28,10 @@ from cnn_demo.browser import (
     select_architecture,
     wait_for_app_run,
 )
-from cnn_demo.strokes import digit
+from cnn_demo.strokes import PLACEMENTS, digit
 
 SCHEMES = ["light", "dark"]
+PROJECTOR = {"width": 1024, "height": 768}  # a common classroom projector; the sidebar stays open
 
 
 @pytest.fixture(params=SCHEMES)
@@ -41,6 +42,14 @@ def scheme(request) -> str:
 @pytest.fixture
 def laptop(browser, app_url, scheme):
     page = open_app(browser, app_url, color_scheme=scheme)
+    yield page
+    assert_no_exception(page)
+    page.context.close()
+
+
+@pytest.fixture
+def projector(browser, app_url, scheme):
+    page = open_app(browser, app_url, color_scheme=scheme, viewport=PROJECTOR)
     yield page
     assert_no_exception(page)
     page.context.close()
@@ -129,3 +138,37 @@ def test_the_title_is_not_under_streamlits_header_on_a_laptop_or_a_phone(laptop,
         header = page.get_by_test_id("stHeader").bounding_box()
         title = page.get_by_role("heading", name="Draw a digit. Watch a CNN read it.").bounding_box()
         assert title["y"] >= header["y"] + header["height"]
+
+
+def test_on_a_projector_the_whole_canvas_is_in_reach_and_a_digit_at_its_right_edge_is_read(projector, scheme):
+    # in a column narrower than itself the canvas scrolls sideways; there, this 4's strokes,
+    # which begin in its hidden right third (x = 215 of 280), drew nothing
+    scroll = projector.locator(".dc-scroll")
+    assert scroll.evaluate("e => e.scrollWidth <= e.clientWidth")
+    draw(projector, digit(4, PLACEMENTS["bottom-right"]))
+    expect_prediction(projector, "4")
+    screenshot(projector, f"projector_{scheme}")
+
+
+# For each dense layer's chart: each written number's centre and its bar's, and the number's ends.
+BAR_LABELS_JS = """() => [...document.querySelectorAll('.cnn-bars')].map(chart => {
+  const bars = [...chart.querySelectorAll('.cnn-bars-plot > div')].map(b => b.getBoundingClientRect());
+  return [...chart.querySelectorAll('.cnn-bars-labels > span')].flatMap((label, i) => {
+    if (!label.textContent) return [];
+    const range = document.createRange();
+    range.selectNodeContents(label);
+    const text = range.getBoundingClientRect();
+    return [{centre: (text.left + text.right) / 2, bar: (bars[i].left + bars[i].right) / 2,
+             left: text.left, right: text.right}];
+  });
+})"""
+
+
+def test_on_a_projector_each_unit_number_stands_under_its_bar_and_none_overlap(projector, scheme):
+    draw(projector, digit(4))
+    expect_prediction(projector, "4")
+    charts = projector.evaluate(BAR_LABELS_JS)
+    assert len(charts) == 4  # the ten probabilities, and Pooled's three dense layers
+    for labels in charts:
+        assert all(abs(label["centre"] - label["bar"]) < 1.5 for label in labels)
+        assert all(a["right"] < b["left"] for a, b in zip(labels, labels[1:]))
