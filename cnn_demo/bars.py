@@ -17,8 +17,8 @@ import numpy as np
 BLUE, ORANGE = "#4c8bd6", "#e8590c"  # as the page's other charts; readable on light and dark
 # Numbers are written under every bar while they fit in the narrowest chart, else under every
 # 2nd, 4th, 8th...: three dense layers side by side on a 1024 px projector with the sidebar open
-# get 170 px each, where Pooled's 32 unit numbers, 16 of them written, were 270 px of text and
-# pushed every number past its bar (the one written under unit 24 stood under unit 30).
+# get about 175 px each, where Pooled's 32 unit numbers, 16 of them written, were 270 px of text
+# and pushed each number past its bar (the 16 stood under unit 20, the 24 to 30 past the last).
 NARROWEST_CHART_PX = 170
 LABEL_CHAR_PX = 7  # 11 px monospace
 
