@@ -93,12 +93,13 @@ def choose_model() -> Choice:
 # The canvas, the answer and the steps keep a width they can be read at, and the row wraps
 # when they do not fit: on a 1024 px projector with the sidebar open the canvas's column was
 # 190 px, so the 280 px canvas scrolled sideways, its right third out of reach of the pen, and
-# the steps' captions broke inside words ("cen / tred"). The row is the one holding Clear.
+# the steps' captions broke inside words ("cen / tred"; they still did at 180 px, not at 200).
+# The row is the one holding Clear.
 DRAWING_ROW = '[data-testid="stHorizontalBlock"]:has(> [data-testid="stColumn"] .st-key-clear)'
 PAGE_STYLE = f"""<style>
 {DRAWING_ROW} > [data-testid="stColumn"]:nth-child(1) {{ min-width: {CANVAS_OPTIONS["width"]}px; }}
 {DRAWING_ROW} > [data-testid="stColumn"]:nth-child(2) {{ min-width: 240px; }}
-{DRAWING_ROW} > [data-testid="stColumn"]:nth-child(3) {{ min-width: 180px; }}
+{DRAWING_ROW} > [data-testid="stColumn"]:nth-child(3) {{ min-width: 200px; }}
 .cnn-title {{ font-size: 1.6rem; font-weight: 700; margin: 0 0 0.4rem 0; line-height: 1.2; }}
 [data-testid="stMainBlockContainer"] {{ padding-top: 4rem; }}
 @media (max-width: 640px) {{
