@@ -39,28 +39,27 @@ def scheme(request) -> str:
     return request.param
 
 
-@pytest.fixture
-def laptop(browser, app_url, scheme):
-    page = open_app(browser, app_url, color_scheme=scheme)
+def visitor(browser, app_url: str, scheme: str, **context_options):
+    """A fresh session in `scheme`, failing the test if it ends showing an exception."""
+    page = open_app(browser, app_url, color_scheme=scheme, **context_options)
     yield page
     assert_no_exception(page)
     page.context.close()
+
+
+@pytest.fixture
+def laptop(browser, app_url, scheme):
+    yield from visitor(browser, app_url, scheme)
 
 
 @pytest.fixture
 def projector(browser, app_url, scheme):
-    page = open_app(browser, app_url, color_scheme=scheme, viewport=PROJECTOR)
-    yield page
-    assert_no_exception(page)
-    page.context.close()
+    yield from visitor(browser, app_url, scheme, viewport=PROJECTOR)
 
 
 @pytest.fixture
 def phone(browser, app_url, scheme):
-    page = open_app(browser, app_url, color_scheme=scheme, **PHONE)
-    yield page
-    assert_no_exception(page)
-    page.context.close()
+    yield from visitor(browser, app_url, scheme, **PHONE)
 
 
 def test_the_first_drawing_shows_the_pooled_models_feature_maps(laptop, scheme):
