@@ -94,7 +94,9 @@ def choose_model() -> Choice:
 # when they do not fit: on a 1024 px projector with the sidebar open the canvas's column was
 # 190 px, so the 280 px canvas scrolled sideways, its right third out of reach of the pen, and
 # the steps' captions broke inside words ("cen / tred"; they still did at 180 px, not at 200).
-# The row is the one holding Clear.
+# The row is the one holding Clear. On a phone Streamlit stacks every row of columns, and the
+# three preprocessing steps stood one under another: kept side by side, they take 204 px of
+# the page instead of 472 (from "What the network sees" to the tabs, 390 px wide).
 DRAWING_ROW = '[data-testid="stHorizontalBlock"]:has(> [data-testid="stColumn"] .st-key-clear)'
 PAGE_STYLE = f"""<style>
 {DRAWING_ROW} > [data-testid="stColumn"]:nth-child(1) {{ min-width: {CANVAS_OPTIONS["width"]}px; }}
@@ -104,6 +106,8 @@ PAGE_STYLE = f"""<style>
 [data-testid="stMainBlockContainer"] {{ padding-top: 4rem; }}
 @media (max-width: 640px) {{
   .cnn-title {{ font-size: 1.15rem; }}
+  .st-key-steps [data-testid="stHorizontalBlock"] {{ flex-wrap: nowrap; }}
+  .st-key-steps [data-testid="stColumn"] {{ min-width: 0; width: auto; flex: 1 1 0; }}
 }}
 </style>"""
 

@@ -73,7 +73,7 @@ def read(choice: Choice, steps: Preprocessed) -> tuple[Prediction, Verdict]:
 
 def show_steps(steps: Preprocessed) -> None:
     st.caption("**What the network sees**: your drawing made into an MNIST-style 28×28 input")
-    cols = st.columns(3, gap="small")
+    cols = st.container(key="steps").columns(3, gap="small")
     for col, image, caption in zip(cols, (np.pad(steps.cropped, 12), steps.fitted, steps.centred),
                                    ("ink, cropped", "fit in 20×20", "centred 28×28")):
         col.image(visuals.enlarge(image, 72), caption=caption, width="content")

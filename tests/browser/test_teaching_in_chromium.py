@@ -83,6 +83,17 @@ def test_on_a_phone_the_prediction_is_on_the_first_screen_under_the_canvas(phone
     screenshot(phone, f"phone_{scheme}")
 
 
+def test_on_a_phone_the_three_preprocessing_steps_stand_side_by_side(phone, scheme):
+    draw_by_touch(phone, digit(4))
+    expect_prediction(phone, "4")
+    pictures = phone.locator(".st-key-steps img")
+    expect(pictures).to_have_count(3)
+    boxes = [pictures.nth(i).bounding_box() for i in range(3)]
+    assert len({round(box["y"]) for box in boxes}) == 1  # one row, not three stacked
+    assert [box["x"] for box in boxes] == sorted(box["x"] for box in boxes)
+    assert boxes[-1]["x"] + boxes[-1]["width"] <= PHONE["viewport"]["width"]
+
+
 def test_clear_is_visible_and_works_by_touch_on_a_phone(phone, scheme):
     clear = phone.get_by_role("button", name="Clear")
     expect(clear).to_be_visible()
