@@ -9,6 +9,7 @@ import zipfile
 import numpy as np
 import pytest
 
+from archives import zipped
 from cnn_demo.collection import ARRAYS, MAX_DRAWINGS, Collection, CollectionError
 from cnn_demo.preprocess import preprocess
 from cnn_demo.strokes import digit, render
@@ -21,14 +22,6 @@ def three() -> Collection:
         canvas = render(digit(d))
         collection.add(d, preprocess(canvas).input, canvas)
     return collection
-
-
-def zipped(files: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, content in files.items():
-            archive.writestr(name, content)
-    return buffer.getvalue()
 
 
 def arrays(**values) -> bytes:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import io
 import os
 import tempfile
-import zipfile
 
 import numpy as np
 import pytest
 
+from archives import zipped
 from cnn_demo import own_model
 from cnn_demo.own_model import UploadError, load_uploaded_model
 from cnn_demo.pretrained import model_path
@@ -63,14 +62,6 @@ def test_a_legacy_h5_model_is_refused_with_how_to_convert_it(tmp_path):
 def test_a_model_of_the_wrong_shape_or_without_a_softmax_is_refused(tmp_path, model, message):
     with pytest.raises(UploadError, match=message):
         load_uploaded_model(keras_bytes(model(), tmp_path))
-
-
-def zipped(files: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, content in files.items():
-            archive.writestr(name, content)
-    return buffer.getvalue()
 
 
 HOSTILE = {
