@@ -96,7 +96,10 @@ def choose_model() -> Choice:
 # the steps' captions broke inside words ("cen / tred"; they still did at 180 px, not at 200).
 # The row is the one holding Clear. On a phone Streamlit stacks every row of columns, and the
 # three preprocessing steps stood one under another: kept side by side, they take 204 px of
-# the page instead of 472 (from "What the network sees" to the tabs, 390 px wide).
+# the page instead of 472 (from "What the network sees" to the tabs, 390 px wide). One unit's
+# map is drawn 20 px a cell (560 px for 28 columns); in a phone's 358 px its columns from 16
+# on were cut off, out of reach of a tap: charts shrink to fit instead (Vega draws SVG with a
+# viewBox, so a tap still lands on the cell under the finger).
 DRAWING_ROW = '[data-testid="stHorizontalBlock"]:has(> [data-testid="stColumn"] .st-key-clear)'
 PAGE_STYLE = f"""<style>
 {DRAWING_ROW} > [data-testid="stColumn"]:nth-child(1) {{ min-width: {CANVAS_OPTIONS["width"]}px; }}
@@ -104,6 +107,7 @@ PAGE_STYLE = f"""<style>
 {DRAWING_ROW} > [data-testid="stColumn"]:nth-child(3) {{ min-width: 200px; }}
 .cnn-title {{ font-size: 1.6rem; font-weight: 700; margin: 0 0 0.4rem 0; line-height: 1.2; }}
 [data-testid="stMainBlockContainer"] {{ padding-top: 4rem; }}
+[data-testid="stVegaLiteChart"] svg {{ max-width: 100%; height: auto; }}
 @media (max-width: 640px) {{
   .cnn-title {{ font-size: 1.15rem; }}
   .st-key-steps [data-testid="stHorizontalBlock"] {{ flex-wrap: nowrap; }}

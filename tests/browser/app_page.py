@@ -106,9 +106,14 @@ def unit_explanation(page: Page) -> Locator:
     return page.locator("p").filter(has_text="· the map shows")
 
 
-def click_unit(page: Page, row: int, col: int, width: int) -> None:
-    """Click cell (row, col) of the map under "One unit" (`width` cells a row)."""
+def unit_map(page: Page) -> Locator:
+    """The clickable map under "One unit"."""
     panel = page.get_by_role("tabpanel").filter(has_text="Pick a layer and a channel")
-    cells = panel.get_by_test_id("stVegaLiteChart").first.locator("g.mark-rect path")
-    cells.nth(row * width + col).click()
+    return panel.get_by_test_id("stVegaLiteChart").first
+
+
+def click_unit(page: Page, row: int, col: int, width: int, by_touch: bool = False) -> None:
+    """Click (or tap) cell (row, col) of the map under "One unit" (`width` cells a row)."""
+    cell = unit_map(page).locator("g.mark-rect path").nth(row * width + col)
+    cell.tap() if by_touch else cell.click()
     expect(unit_explanation(page)).to_contain_text(f"row {row}, column {col},", timeout=ANSWER_TIMEOUT_MS)

@@ -12,11 +12,13 @@ from playwright.sync_api import expect
 from app_page import (
     SCREENSHOTS,
     assert_no_exception,
+    click_unit,
     expect_no_prediction,
     expect_prediction,
     prediction_value,
     screenshot,
     scroll_to_top,
+    unit_map,
 )
 from cnn_demo.browser import (
     PHONE,
@@ -92,6 +94,16 @@ def test_on_a_phone_the_three_preprocessing_steps_stand_side_by_side(phone, sche
     assert len({round(box["y"]) for box in boxes}) == 1  # one row, not three stacked
     assert [box["x"] for box in boxes] == sorted(box["x"] for box in boxes)
     assert boxes[-1]["x"] + boxes[-1]["width"] <= PHONE["viewport"]["width"]
+
+
+def test_on_a_phone_the_whole_unit_map_is_on_screen_and_a_tap_picks_a_cell_of_its_last_column(phone, scheme):
+    draw_by_touch(phone, digit(7))
+    expect_prediction(phone, "7")
+    phone.get_by_role("tab", name="One unit").tap()
+    wait_for_app_run(phone)
+    box = unit_map(phone).locator("svg").bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["viewport"]["width"]
+    click_unit(phone, 9, 27, width=28, by_touch=True)
 
 
 def test_clear_is_visible_and_works_by_touch_on_a_phone(phone, scheme):
