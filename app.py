@@ -150,8 +150,11 @@ def main() -> None:
         reading = read(choice, steps) if steps is not None and choice.predictor is not None else None
         with answer_col:
             if steps is None:
+                # on a phone the sidebar starts closed, and nothing else on the page said
+                # that a network can be trained and watched learning here
                 st.info("Draw a digit from 0 to 9 in the black square. "
-                        "The network reads it when you lift the pen.")
+                        "The network reads it when you lift the pen. To watch one learn, train it "
+                        "yourself under **Train live** in the sidebar (» at the top left, if it is closed).")
             elif reading is not None:
                 show_prediction(reading[1], reading[0], choice)
                 teach(steps, image)

@@ -99,6 +99,11 @@ def test_empty_canvas_shows_a_hint_and_no_prediction(app):
     assert any("Draw a digit" in info.value for info in app.info)
 
 
+def test_the_first_hint_says_where_to_train_a_network_live(app):
+    hint = next(info.value for info in app.info if "Draw a digit" in info.value)
+    assert "**Train live** in the sidebar" in hint
+
+
 def test_the_page_opens_on_pooled_and_shows_feature_maps_after_the_first_drawing(app, drawing):
     assert app.selectbox(key="architecture").value == "pooled"
     drawing.image = render(A_DIGIT)
