@@ -216,6 +216,16 @@ def test_start_is_disabled_while_this_session_trains(app):
         job.join(timeout=60)
 
 
+def test_while_it_trains_the_sidebar_says_where_to_watch_it_learn(app):
+    start_tiny_training(app, train_size=55_000)
+    job = jobs(app)["baseline"]
+    try:
+        assert any("close this panel with « to watch" in c.value for c in app.sidebar.caption)
+    finally:
+        job.stop()
+        job.join(timeout=60)
+
+
 def test_the_quick_preset_fills_in_the_settings(app):
     app.segmented_control(key="preset").set_value("As the article").run()
     assert (app.number_input(key="epochs").value, app.select_slider(key="train_size").value) == (10, 55_000)

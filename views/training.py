@@ -75,6 +75,9 @@ def stop_button(busy: TrainingJob | None) -> None:
     if busy is not None:
         st.button(f"Stop training {busy.title}", on_click=busy.stop,
                   disabled=busy.progress.stop_requested, key="stop")
+        # on a phone this panel covers the page after Start, and the training seemed not to begin
+        st.caption("Its progress, its curves and its answer to your drawing change on the page as it "
+                   "learns (on a phone, close this panel with « to watch).")
 
 
 def upload_model() -> None:
