@@ -149,6 +149,9 @@ def test_no_deploy_button_and_no_console_error_or_warning_from_any_view(browser,
                      "Compare architectures"):
             page.get_by_role("tab", name=view).click()
             wait_for_app_run(page)
+            # look at each view before the next click: Streamlit drops a run's images once the
+            # next run ends, and a click before they had loaded made one fetch a 404 (once, in CI)
+            page.wait_for_function("() => [...document.images].every(image => image.complete)")
     expect(prediction_value(page)).to_have_text("5")
     assert_no_exception(page)
     page.context.close()
