@@ -73,7 +73,8 @@ def test_short_training_run_moves_progress_to_the_end_and_drawing_works_meanwhil
     start_training(page, "Pooled", epochs=1, images="ArrowRight")  # 10,000 -> 20,000: time to draw
     draw(page, digit(7))
     expect(page.get_by_test_id("stMetric").filter(has_text="Prediction")).to_be_visible()
-    expect(page.get_by_test_id("stVegaLiteChart").filter(has_text="loss").locator("svg")).to_be_visible()
+    loss_curve = page.get_by_test_id("stVegaLiteChart").filter(has_text="loss").locator("svg")
+    expect(loss_curve).to_be_visible(timeout=TRAINING_TIMEOUT_MS)
     screenshot(page, "training")  # with the curves drawn, not their grey placeholders
 
     # the fragment polls once a second; the run ends with the test-set evaluation
