@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import re
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
 
@@ -91,6 +93,18 @@ def start_tiny_training(at: AppTest, name: str = "baseline", train_size: int = 1
     at.select_slider(key="train_size").set_value(train_size)
     at.select_slider(key="batch_size").set_value(16)
     button(at, f"Start training {ARCHITECTURES[name].label}").click().run()
+
+
+@contextmanager
+def training_under_way(at: AppTest) -> Iterator:
+    """A Baseline run on 55,000 images, still going while the body looks at the page; stopped after."""
+    start_tiny_training(at, train_size=55_000)
+    job = jobs(at)["baseline"]
+    try:
+        yield job
+    finally:
+        job.stop()
+        job.join(timeout=60)
 
 
 def test_empty_canvas_shows_a_hint_and_no_prediction(app):
@@ -205,25 +219,15 @@ def test_a_live_training_validates_on_training_images_kept_aside_not_on_the_test
 
 
 def test_start_is_disabled_while_this_session_trains(app):
-    start_tiny_training(app, train_size=55_000)
-    job = jobs(app)["baseline"]
-    try:
+    with training_under_way(app):
         choose(app, "pooled")
         assert button(app, "Start training Pooled").disabled
         assert "pooled" not in jobs(app)
-    finally:
-        job.stop()
-        job.join(timeout=60)
 
 
 def test_while_it_trains_the_sidebar_says_where_to_watch_it_learn(app):
-    start_tiny_training(app, train_size=55_000)
-    job = jobs(app)["baseline"]
-    try:
+    with training_under_way(app):
         assert any("close this panel with « to watch" in c.value for c in app.sidebar.caption)
-    finally:
-        job.stop()
-        job.join(timeout=60)
 
 
 def test_the_quick_preset_fills_in_the_settings(app):
@@ -235,15 +239,10 @@ def test_the_quick_preset_fills_in_the_settings(app):
 
 def test_the_training_panel_says_when_it_shows_another_architecture_than_the_drawing(app, drawing):
     drawing.image = render(A_DIGIT)
-    start_tiny_training(app, train_size=55_000)
-    job = jobs(app)["baseline"]
-    try:
+    with training_under_way(app):
         choose(app, "conv")
         assert any("This panel shows the Baseline training; the drawing above is read by Conv" in c.value
                    for c in app.caption)
-    finally:
-        job.stop()
-        job.join(timeout=60)
 
 
 def test_stop_button_ends_a_run_and_keeps_the_partly_trained_model_labelled(app, drawing):
