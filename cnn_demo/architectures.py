@@ -270,6 +270,7 @@ ARCHITECTURES: dict[str, Architecture] = {
             # Adam averaging the weights (use_ema, momentum 0.999): MNIST 99.48%, pen 98.36%.
             # Labels smoothed by 0.1: MNIST 99.48%, pen 98.58%, but its softer confidences put
             # 5.56% of pen digits in doubt (3.82%), so it claims the right digit for fewer.
+            # These and the softmax averages tried, in tables: docs/handwriting_trials.md.
             augment=True, decay=True, epochs=15,
         ),
     ]
