@@ -242,6 +242,8 @@ def symbol(name: str, rng: np.random.Generator) -> list:
 # held-out pen digits than without them, 97.06% against 97.91%).
 
 COPIES = 12  # times each training writer's digit is drawn, each time differently
+# Without any (share 0), Pooled read 96.43% of held-out pen digits instead of 97.91% (zeros read
+# as 4: 53 drawings instead of 4) and MNIST's test 99.05% instead of 99.00%: they cost MNIST nothing.
 CONVENTION_SHARE = 0.4  # of the zeros, sevens and ones drawn, the share given a convention
 LETTER_COPIES = 6
 SYMBOL_DRAWINGS = 8_000
