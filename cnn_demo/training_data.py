@@ -243,7 +243,7 @@ def symbol(name: str, rng: np.random.Generator) -> list:
 
 COPIES = 12  # times each training writer's digit is drawn, each time differently
 # Without any (share 0), Pooled read 96.43% of held-out pen digits instead of 97.91% (zeros read
-# as 4: 53 drawings instead of 4) and MNIST's test 99.05% instead of 99.00%: they cost MNIST nothing.
+# as 4: 53 drawings instead of 4) and MNIST's test 99.05% instead of 99.00%: no measurable cost to MNIST.
 CONVENTION_SHARE = 0.4  # of the zeros, sevens and ones drawn, the share given a convention
 LETTER_COPIES = 6
 SYMBOL_DRAWINGS = 8_000
