@@ -1,12 +1,17 @@
 """The benchmark's measurements in Chromium: what a visitor's browser sees of the real app.
 
-Run by `python -m cnn_demo.bench` (see there). Each measurement starts its own servers
-and browser; speeds are compared within one run, never as absolute timings.
+Run by `python -m cnn_demo.bench` (see there). `bench_app` starts its own server, since it
+times a start; the others draw, each in a new browser session, on one app server and browser
+(`SharedApp`): with a server and browser of their own each, those four sections took 183 s
+of the quick benchmark (`--quick --arch baseline pooled`), shared 152 s.
+Speeds are compared within one run, never as absolute timings.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from statistics import median
 
 import numpy as np
@@ -50,6 +55,32 @@ def bench_app() -> dict:
         return {"seconds_to_ready": ready, "peak_memory_mb": peak_memory_mb(server.pid)}
 
 
+class SharedApp:
+    """One app server and one browser for the sections that draw, each in a session of its own:
+    started when the first of them asks, stopped with `stack`."""
+
+    def __init__(self, stack: ExitStack) -> None:
+        self._stack = stack
+        self._opened: tuple | None = None
+
+    def __call__(self) -> tuple:
+        """(browser, url)"""
+        if self._opened is None:
+            url, _ = self._stack.enter_context(streamlit_server())
+            self._opened = (self._stack.enter_context(chromium_browser()), url)
+        return self._opened
+
+
+@contextmanager
+def visiting(browser, url: str, **options) -> Iterator[object]:
+    """A new browser session on the app (`open_app`), closed when done."""
+    page = open_app(browser, url, **options)
+    try:
+        yield page
+    finally:
+        page.context.close()
+
+
 def _time_to_prediction(page, stroke) -> float:
     """Milliseconds from the mouse-up that ends a one-stroke digit to the Prediction shown."""
     if prediction_metric(page).count():
@@ -61,14 +92,13 @@ def _time_to_prediction(page, stroke) -> float:
     return (time.perf_counter() - start) * 1000
 
 
-def bench_end_to_end(names: list[str], samples: int) -> list[dict]:
+def bench_end_to_end(browser, app_url: str, names: list[str], samples: int) -> list[dict]:
     """Pen-up to Prediction in Chromium for each architecture, alternating digit by digit with
     the floor page (the same canvas and a constant Prediction: what Streamlit itself costs)."""
     strokes = [digit(d)[0] for d in ONE_STROKE_DIGITS]
     rows = []
-    with streamlit_server() as (app_url, _), streamlit_server(FLOOR_APP) as (floor_url, _), \
-            chromium_browser() as browser:
-        app, floor = open_app(browser, app_url), open_app(browser, floor_url)
+    with streamlit_server(FLOOR_APP) as (floor_url, _), visiting(browser, app_url) as app, \
+            visiting(browser, floor_url) as floor:
         for name in names:
             select_architecture(app, ARCHITECTURES[name].label)
             for page in (app, floor):  # a first drawing each, untimed: warm caches and traces
@@ -103,13 +133,12 @@ class WireMeter:
         self._responses.clear()
 
 
-def bench_bytes_per_drawing(names: list[str], drawings: int) -> list[dict]:
+def bench_bytes_per_drawing(browser, url: str, names: list[str], drawings: int) -> list[dict]:
     """Bytes sent to the browser per new drawing (median), in the default view ("Inside the
     network", BatchNorm/Activation/Dropout folded) and with "Show every layer" on."""
     rows = []
-    with streamlit_server() as (url, _), chromium_browser() as browser:
-        meters = []
-        page = open_app(browser, url, before_load=lambda p: meters.append(WireMeter(p)))
+    meters: list[WireMeter] = []
+    with visiting(browser, url, before_load=lambda p: meters.append(WireMeter(p))) as page:
         meter = meters[0]
         draw(page, digit(ONE_STROKE_DIGITS[0]))  # the layer views, and their switch, appear
         switch = page.get_by_role("switch", name="Show every layer")
@@ -143,6 +172,9 @@ def draw_pen_drawing(page, drawing, placement: tuple) -> None:
     its sparse points filled in as a pen's would be."""
     from cnn_demo.stroke_files import placed
 
+    # with the mouse's halfway moves (`trace`) though the points are 4 px apart: without them a
+    # drawing took 2-3 s, not 4.7, but the page agreed with the command on 95.0% of the full
+    # benchmark's 180 drawings (96.7% with them) and one figure moved 1.7 points (2026-12-03)
     draw(page, [interpolated(s) for s in placed(drawing, *placement, CANVAS_PX)])
 
 
@@ -158,7 +190,7 @@ def unseen_sample(digits: int, letters: int, seed: int = 0) -> list:
             + [pool[i] for i in order if not pool[i].is_digit][:letters])
 
 
-def bench_pen_drawings(name: str, digits: int, letters: int, seed: int = 0) -> dict:
+def bench_pen_drawings(browser, url: str, name: str, digits: int, letters: int, seed: int = 0) -> dict:
     """Real pen drawings by writers no model trained on, drawn with the mouse in Chromium: the
     page's verdict beside `python -m cnn_demo.evaluate`'s verdict for the same drawing, size and
     position. Both are tallied the evaluation's way; agreement is per drawing."""
@@ -169,8 +201,7 @@ def bench_pen_drawings(name: str, digits: int, letters: int, seed: int = 0) -> d
     where = [PLACEMENTS[i % len(PLACEMENTS)] for i in range(len(chosen))]
     expected = verdicts(chosen, where, name)
     page_tally, command_tally, agree, disagreements = ShownTally(), ShownTally(), 0, []
-    with streamlit_server() as (url, _), chromium_browser() as browser:
-        page = open_app(browser, url)
+    with visiting(browser, url) as page:
         select_architecture(page, ARCHITECTURES[name].label)
         for drawing, placement, verdict in zip(chosen, where, expected):
             if prediction_metric(page).count():
@@ -191,10 +222,9 @@ def bench_pen_drawings(name: str, digits: int, letters: int, seed: int = 0) -> d
             "disagreements": disagreements}
 
 
-def bench_unit_click(clicks: int) -> dict:
+def bench_unit_click(browser, url: str, clicks: int) -> dict:
     """Milliseconds from a click on a cell of a map under "One unit" to that unit's numbers shown."""
-    with streamlit_server() as (url, _), chromium_browser() as browser:
-        page = open_app(browser, url)
+    with visiting(browser, url) as page:
         draw(page, digit(4))
         page.get_by_role("tab", name="One unit").click()
         wait_for_app_run(page)

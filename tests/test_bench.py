@@ -77,7 +77,8 @@ def test_quick_benchmark_measures_the_bytes_a_drawing_costs_in_both_views(result
 def test_quick_benchmark_compares_the_page_with_the_evaluate_command_on_pen_drawings(results):
     skip_without_a_browser()
     pen = results["pen_drawings"]
-    assert (pen["digits"], pen["non_digits"]) == (3, 2)
+    # one of each: the browser tests draw a handful (test_pen_drawings_in_chromium.py)
+    assert (pen["digits"], pen["non_digits"]) == (1, 1)
     assert 0 <= pen["agreement"] <= 1 and set(pen["page"]) == set(pen["command"])
 
 

@@ -51,7 +51,7 @@ def test_the_table_names_the_group_and_every_architecture_asked_for(small_file, 
     (b"\x1f\x8b\x08\x00truncated", "not a complete gzip file"),
     (gzip.compress(b'[{"label": 3, "strokes": [[[0, 0], [1, 1]]]}, {"label": 3}]'), "entry 1: no 'strokes'"),
     (gzip.compress(b'[{"label": 10, "strokes": [[[0, 0], [1, 1]]]}]'), "entry 0: label 10 is not a digit 0-9"),
-])
+], ids=["missing", "truncated gzip", "no strokes", "label 10"])  # gzip's bytes hold the time: no id
 def test_a_bad_file_is_one_line_naming_file_and_entry_with_no_traceback(tmp_path, capsys, content, message):
     path = tmp_path / "bad.json.gz"
     if content is not None:

@@ -136,10 +136,11 @@ def release_closed_sessions() -> bool:
 
 def give_back_memory(released: int) -> None:
     gc.collect()
-    # read by `python -m cnn_demo.load` (and its test) from the server's log
-    print(f"cnn_demo: let go of {released} closed sessions; {len(LIVE_SESSIONS)} visitor sessions "
-          "in memory", file=sys.stderr, flush=True)
     try:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
     except (OSError, AttributeError):  # not glibc: freed memory stays with the process
         pass
+    # read by `python -m cnn_demo.load` (and its test) from the server's log; last, since the
+    # command reads the server's memory once it sees this line
+    print(f"cnn_demo: let go of {released} closed sessions; {len(LIVE_SESSIONS)} visitor sessions "
+          "in memory", file=sys.stderr, flush=True)

@@ -41,6 +41,10 @@ def scheme(request) -> str:
     return request.param
 
 
+# for the tests of where things stand, which a colour scheme does not move
+light_only = pytest.mark.parametrize("scheme", ["light"])
+
+
 def visitor(browser, app_url: str, scheme: str, **context_options):
     """A fresh session in `scheme`, failing the test if it ends showing an exception."""
     page = open_app(browser, app_url, color_scheme=scheme, **context_options)
@@ -85,6 +89,7 @@ def test_on_a_phone_the_prediction_is_on_the_first_screen_under_the_canvas(phone
     screenshot(phone, f"phone_{scheme}")
 
 
+@light_only
 def test_on_a_phone_the_three_preprocessing_steps_stand_side_by_side(phone, scheme):
     draw_by_touch(phone, digit(4))
     expect_prediction(phone, "4")
@@ -96,6 +101,7 @@ def test_on_a_phone_the_three_preprocessing_steps_stand_side_by_side(phone, sche
     assert boxes[-1]["x"] + boxes[-1]["width"] <= PHONE["viewport"]["width"]
 
 
+@light_only
 def test_on_a_phone_the_whole_unit_map_is_on_screen_and_a_tap_picks_a_cell_of_its_last_column(phone, scheme):
     draw_by_touch(phone, digit(7))
     expect_prediction(phone, "7")
@@ -158,6 +164,7 @@ def test_no_deploy_button_and_no_console_error_or_warning_from_any_view(browser,
     assert messages == []
 
 
+@light_only
 def test_the_title_is_not_under_streamlits_header_on_a_laptop_or_a_phone(laptop, phone, scheme):
     for page in (laptop, phone):
         header = page.get_by_test_id("stHeader").bounding_box()
@@ -189,6 +196,7 @@ BAR_LABELS_JS = """() => [...document.querySelectorAll('.cnn-bars')].map(chart =
 })"""
 
 
+@light_only
 def test_on_a_projector_each_unit_number_stands_under_its_bar_and_none_overlap(projector, scheme):
     draw(projector, digit(4))
     expect_prediction(projector, "4")
