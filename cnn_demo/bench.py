@@ -51,7 +51,7 @@ class Settings:
 
 FULL = Settings(drawings=300, epochs=3, train_size=60_000, rounds=2, validation_size=10_000, e2e_samples=20,
                 wire_drawings=6, pen_digits=120, pen_letters=60, unit_clicks=20)
-QUICK = Settings(drawings=20, epochs=1, train_size=1_000, rounds=1, validation_size=1_000, e2e_samples=3,
+QUICK = Settings(drawings=20, epochs=1, train_size=1_000, rounds=1, validation_size=1_000, e2e_samples=1,
                  wire_drawings=1, pen_digits=1, pen_letters=1, unit_clicks=3)
 
 
@@ -311,7 +311,7 @@ def main(argv: list[str] | None = None) -> dict:
 
             shared = bench_browser.SharedApp(stack)
             runs |= {
-                "app": bench_browser.bench_app,
+                "app": lambda: bench_browser.bench_app(args.arch),
                 "end_to_end": lambda: bench_browser.bench_end_to_end(*shared(), args.arch, settings.e2e_samples),
                 "bytes": lambda: bench_browser.bench_bytes_per_drawing(*shared(), args.arch, settings.wire_drawings),
                 "pen_drawings": lambda: bench_browser.bench_pen_drawings(*shared(), args.pen_arch, settings.pen_digits,

@@ -60,7 +60,7 @@ def test_quick_benchmark_measures_the_app_and_end_to_end_latency_in_chromium(res
     assert results["app"]["seconds_to_ready"] > 0 and results["app"]["peak_memory_mb"] > 100
     assert [r["arch"] for r in results["end_to_end"]] == MEASURED
     for row in results["end_to_end"]:
-        assert row["samples"] == 3 and row["floor_p50_ms"] > 0 and row["app_p50_ms"] > 0
+        assert row["samples"] == 1 and row["floor_p50_ms"] > 0 and row["app_p50_ms"] > 0
         assert row["ratio_p50"] == pytest.approx(row["app_p50_ms"] / row["floor_p50_ms"])
 
 
