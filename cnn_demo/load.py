@@ -251,7 +251,7 @@ def seconds_until_released() -> float:
     return ttl + REPORTING_SWEEPS * SWEEP_SECONDS + 5
 
 
-def sessions_in_memory(log, since: int = 0) -> int | None:
+def sessions_in_memory(log, since: int) -> int | None:
     """How many visitor sessions the server held at its last report after byte `since` of its
     log (views/shared.py prints it on the two sweeps after one lets closed tabs go); None if
     none came. Read with pread: the server writes through the same file offset."""
@@ -267,12 +267,11 @@ def after_release(pid: int, log, seconds: float) -> tuple[float, int | None]:
     Streamlit's event loop keeps, see views/shared.py), else after `seconds`. Waiting the whole
     `seconds_until_released()` took 67 s a class with the tests' 2 s TTL."""
     deadline, since = time.monotonic() + seconds, (os.fstat(log.fileno()).st_size if log else 0)
-    while time.monotonic() < deadline:
+    while True:
         held = sessions_in_memory(log, since) if log else None
-        if held is not None and held <= 1:
-            break
+        if (held is not None and held <= 1) or time.monotonic() >= deadline:
+            return rss_mb(pid), held
         time.sleep(1.0)
-    return rss_mb(pid), sessions_in_memory(log, since) if log else None
 
 
 def plot(rows: list[dict], path: Path) -> None:
