@@ -18,6 +18,7 @@ import numpy as np
 
 from cnn_demo.architectures import ARCHITECTURES, get_architecture
 from cnn_demo.data import Split, load_mnist
+from cnn_demo.embedding import DigitSpace, save_space
 from cnn_demo.feature_vis import save_channel_images
 from cnn_demo.fitting import (
     DEFAULT_PRECISION,
@@ -103,7 +104,9 @@ def train_and_ship(name: str, config: TrainingConfig, recipe: str = "drawings",
         row["recipe_description"] = (f"{before['recipe_description']}; then {more} more "
                                      f"epoch{'s' if more != 1 else ''} at learning rate {config.learning_rate:g}")
     save_model_atomically(model, model_path(name, out_dir))
-    save_channel_images(as_float32(model), name, out_dir)  # what each channel looks for, shipped beside it
+    shipped, mnist = as_float32(model), load_mnist()
+    save_channel_images(shipped, name, out_dir)  # what each channel looks for, shipped beside it
+    save_space(DigitSpace.build(shipped, mnist), shipped, mnist, name, out_dir)  # where drawings sit, likewise
     metrics[name] = row
     write_json_atomically(metrics, metrics_path)
     return row

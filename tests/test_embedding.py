@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cnn_demo.embedding import NEIGHBOURS, SHOWN_TEST_DIGITS, DigitSpace
+from cnn_demo.architectures import ARCHITECTURES
+from cnn_demo.embedding import NEIGHBOURS, SHOWN_TEST_DIGITS, DigitSpace, layer_features, load_space, save_space
 from cnn_demo.graph import penultimate_layer
 from cnn_demo.inference import Predictor
 from cnn_demo.preprocess import preprocess
@@ -41,3 +42,31 @@ def test_a_drawn_digits_nearest_training_digits_are_mostly_that_digit(shipped_mo
     xy, neighbours = space.place(activations[space.layer])
     assert xy.shape == (2,) and len(neighbours) == NEIGHBOURS
     assert (mnist.train.y[neighbours] == d).mean() >= 0.75
+
+
+def test_a_saved_space_is_read_back_with_the_same_picture_and_nearly_the_same_neighbours(shipped_models, mnist,
+                                                                                        space, tmp_path):
+    pooled = shipped_models.models["pooled"]
+    save_space(space, pooled, mnist, "pooled", tmp_path)
+    loaded = load_space("pooled", pooled, mnist, tmp_path)
+    assert loaded.layer == space.layer and loaded.variance_shown == space.variance_shown
+    np.testing.assert_array_equal(loaded.test_xy, space.test_xy)
+    np.testing.assert_array_equal(loaded.pool_indices, space.pool_indices)
+    # the training digits' features are stored as float16: for 500 test digits the nearest was
+    # the same in all cases, all eight in 97.8% (Pooled; Residual 99.6%)
+    queries = layer_features(pooled, space.layer, mnist.test.x[:500])
+    same = [set(space.place(q)[1]) == set(loaded.place(q)[1]) for q in queries]
+    assert np.mean(same) >= 0.95
+
+
+def test_a_space_built_by_other_weights_or_missing_is_refused(shipped_models, mnist, space, tmp_path):
+    save_space(space, shipped_models.models["pooled"], mnist, "pooled", tmp_path)
+    assert load_space("pooled", shipped_models.models["pooled_dropout"], mnist, tmp_path) is None  # same layers
+    assert load_space("pooled", shipped_models.models["residual"], mnist, tmp_path) is None
+    assert load_space("missing", shipped_models.models["pooled"], mnist, tmp_path) is None
+
+
+@pytest.mark.parametrize("name", list(ARCHITECTURES))
+def test_each_shipped_model_has_its_space_shipped(shipped_models, mnist, name):
+    """Retrained weights without their space would make "Where it sits" build it while a visitor waits."""
+    assert load_space(name, shipped_models.models[name], mnist) is not None

@@ -207,3 +207,11 @@ def test_resuming_goes_on_from_the_shipped_weights_and_adds_up_the_epochs(tmp_pa
     assert then["recipe_description"] == f"{first['recipe_description']}; then 1 more epoch at learning rate 0.0001"
     # one epoch at this rate from scratch reaches 49% (measured); from the shipped weights, 90% and more
     assert then["test_accuracy"] >= first["test_accuracy"] - 0.005
+
+
+def test_a_shipped_training_writes_the_space_where_drawings_sit_beside_the_weights(tmp_path, mnist):
+    from cnn_demo.embedding import load_space
+    from cnn_demo.pretrained import load_model
+
+    train_and_ship("baseline", TrainingConfig(epochs=1, batch_size=128, train_size=512, seed=0), "mnist", tmp_path)
+    assert load_space("baseline", load_model("baseline", tmp_path), mnist, tmp_path) is not None

@@ -17,7 +17,7 @@ import streamlit as st
 from cnn_demo import pretrained
 from cnn_demo.data import load_mnist
 from cnn_demo.detector import DigitDetector, load_detector
-from cnn_demo.embedding import DigitSpace
+from cnn_demo.embedding import DigitSpace, load_space
 from cnn_demo.feature_vis import load_channel_images
 from cnn_demo.inference import Predictor, Scorecard, scorecard
 from cnn_demo.jobs import TrainingSlots
@@ -72,7 +72,8 @@ def shipped_channel_images(name: str) -> dict[str, np.ndarray] | None:
 
 @st.cache_resource(show_spinner="Placing the 10,000 test digits…")
 def shipped_space(name: str) -> DigitSpace:
-    return DigitSpace.build(shipped_models().models[name], mnist())
+    model = shipped_models().models[name]
+    return load_space(name, model, mnist()) or DigitSpace.build(model, mnist())
 
 
 def session() -> Session:
