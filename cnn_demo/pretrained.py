@@ -2,6 +2,8 @@
 them so that a reader never sees half a file.
 
 A missing or unreadable file never stops the app: it is reported per model instead.
+Files derived from a shipped model (`save_derived`) carry its fingerprint, so that a file made
+by other weights is recomputed instead of shown.
 """
 
 from __future__ import annotations
@@ -15,11 +17,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from cnn_demo.architectures import ARCHITECTURES
 from cnn_demo.paths import PRETRAINED_DIR
 
 if TYPE_CHECKING:
     import keras
+
+    from cnn_demo.data import Mnist
+
+FINGERPRINT_DIGITS = 16
 
 
 def model_path(name: str, directory: Path = PRETRAINED_DIR) -> Path:
@@ -116,3 +124,41 @@ def write_json_atomically(data: dict, path: str | Path) -> Path:
     with atomic_write(path) as tmp:
         tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
     return Path(path)
+
+
+def fingerprint(model: keras.Model, mnist: Mnist) -> np.ndarray:
+    """What the layer the softmax reads makes of the first 16 test digits: it tells two
+    trainings of one architecture apart, where their probabilities (1.0000 on easy digits)
+    would not."""
+    from cnn_demo.embedding import layer_features
+    from cnn_demo.graph import penultimate_layer
+
+    return layer_features(model, penultimate_layer(model), mnist.test.x[:FINGERPRINT_DIGITS])
+
+
+def derived_path(kind: str, name: str, directory: Path = PRETRAINED_DIR) -> Path:
+    return Path(directory) / kind / f"{name}.npz"
+
+
+def save_derived(kind: str, name: str, model: keras.Model, mnist: Mnist, arrays: dict[str, np.ndarray],
+                 directory: Path = PRETRAINED_DIR) -> Path:
+    """`arrays` computed from shipped model `name`, in `pretrained/KIND/NAME.npz` with its fingerprint."""
+    path = derived_path(kind, name, directory)
+    with atomic_write(path) as tmp, open(tmp, "wb") as f:
+        np.savez_compressed(f, **arrays, fingerprint=fingerprint(model, mnist))
+    return path
+
+
+def load_derived(kind: str, name: str, model: keras.Model, mnist: Mnist,
+                 directory: Path = PRETRAINED_DIR) -> dict[str, np.ndarray] | None:
+    """The arrays `save_derived` wrote for `name`, or None when the file is missing, unreadable
+    or was made by other weights."""
+    try:
+        with np.load(derived_path(kind, name, directory)) as f:
+            arrays = {key: f[key] for key in f.files}
+    except (OSError, ValueError):
+        return None
+    stored, now = arrays.pop("fingerprint", None), fingerprint(model, mnist)
+    if stored is None or stored.shape != now.shape or not np.allclose(stored, now, rtol=1e-3, atol=1e-4):
+        return None
+    return arrays

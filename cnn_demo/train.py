@@ -5,6 +5,8 @@
     python -m cnn_demo.train --detector --arch all      # what is shipped: the detector, then every model
     python -m cnn_demo.train --arch residual --resume --epochs 3 --learning-rate 1e-4
                                                         # further, from the shipped weights
+    python -m cnn_demo.train --arch all --derived-only  # no training: rewrite what the page reads beside
+                                                        # the weights (channels, spaces, scorecards)
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import argparse
 import datetime
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -30,8 +33,12 @@ from cnn_demo.fitting import (
     evaluate,
     train,
 )
+from cnn_demo.inference import Predictor, save_scorecard, scorecard
 from cnn_demo.paths import PRETRAINED_DIR
 from cnn_demo.pretrained import model_path, save_model_atomically, write_json_atomically
+
+if TYPE_CHECKING:
+    import keras
 
 MNIST_RECIPE = "MNIST's 60,000 training images"
 RECIPES = ("drawings", "mnist")
@@ -104,12 +111,20 @@ def train_and_ship(name: str, config: TrainingConfig, recipe: str = "drawings",
         row["recipe_description"] = (f"{before['recipe_description']}; then {more} more "
                                      f"epoch{'s' if more != 1 else ''} at learning rate {config.learning_rate:g}")
     save_model_atomically(model, model_path(name, out_dir))
-    shipped, mnist = as_float32(model), load_mnist()
-    save_channel_images(shipped, name, out_dir)  # what each channel looks for, shipped beside it
-    save_space(DigitSpace.build(shipped, mnist), shipped, mnist, name, out_dir)  # where drawings sit, likewise
+    ship_derived(name, as_float32(model), out_dir)
     metrics[name] = row
     write_json_atomically(metrics, metrics_path)
     return row
+
+
+def ship_derived(name: str, model: keras.Model, out_dir: Path = PRETRAINED_DIR) -> None:
+    """What the page shows of a shipped model that takes a while to compute, written beside its
+    weights so that no visitor waits for it: what each channel looks for, where drawings sit
+    among the digits, its test-set scorecard."""
+    mnist = load_mnist()
+    save_channel_images(model, name, out_dir)
+    save_space(DigitSpace.build(model, mnist), model, mnist, name, out_dir)
+    save_scorecard(scorecard(Predictor(model), mnist.test.x, mnist.test.y), model, mnist, name, out_dir)
 
 
 def train_detector(config: TrainingConfig, out_dir: Path = PRETRAINED_DIR) -> dict:
@@ -141,6 +156,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out-dir", type=Path, default=PRETRAINED_DIR)
     parser.add_argument("--resume", action="store_true",
                         help="go on from the shipped weights (with --epochs and a smaller --learning-rate)")
+    parser.add_argument("--derived-only", action="store_true",
+                        help="no training: rewrite what is shipped beside the weights (channels, spaces, scorecards)")
     args = parser.parse_args(argv)
 
     def config_for(arch) -> TrainingConfig:
@@ -150,13 +167,20 @@ def main(argv: list[str] | None = None) -> None:
 
     if not args.detector and not args.arch:
         parser.error("name at least one --arch (or all), or --detector")
+    names = list(ARCHITECTURES) if "all" in args.arch else list(dict.fromkeys(args.arch))
+    if args.derived_only:
+        from cnn_demo.pretrained import load_model
+
+        for name in names:
+            ship_derived(name, load_model(name, args.out_dir), args.out_dir)
+            print(f"{name}: channels, space and scorecard written to {args.out_dir}")
+        return
     if args.detector:
         from cnn_demo.detector import DETECTOR_ARCHITECTURE
 
         print("== digit detector, drawings recipe with non-digits")
         row = train_detector(config_for(ARCHITECTURES[DETECTOR_ARCHITECTURE]), args.out_dir)
         print(f"detector: MNIST test accuracy {row['test_accuracy']:.4f}, {row['seconds_per_epoch']:.1f} s/epoch")
-    names = list(ARCHITECTURES) if "all" in args.arch else list(dict.fromkeys(args.arch))
     for name in names:
         arch = ARCHITECTURES[name]
         print(f"== {name}, {args.recipe} recipe" + (", with augmentation" if arch.augment else ""))

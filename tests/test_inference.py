@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from cnn_demo.architectures import ARCHITECTURES
-from cnn_demo.inference import Predictor
+from cnn_demo.inference import Predictor, load_scorecard, save_scorecard, scorecard
+from cnn_demo.pretrained import load_metrics
 
 
 @pytest.mark.parametrize("name", ARCHITECTURES)
@@ -58,3 +59,29 @@ def test_saliency_of_the_same_drawing_is_the_same_picture_every_time(mnist):
     first = predictor.saliency(mnist.test.x[0], 7)
     np.testing.assert_array_equal(first, predictor.saliency(mnist.test.x[0], 7))
     assert first.max() == pytest.approx(1.0)
+
+
+def test_a_scorecard_counts_each_test_digit_once_and_lists_the_surest_mistakes_first(shipped_models, mnist):
+    predictor = Predictor(shipped_models.models["baseline"])
+    card = scorecard(predictor, mnist.test.x, mnist.test.y)
+    assert card.confusion.sum() == 10_000 and card.confusion.sum(axis=1).tolist() == np.bincount(mnist.test.y).tolist()
+    assert sorted(card.misclassified.tolist()) == np.flatnonzero(card.predicted != mnist.test.y).tolist()
+    surest = predictor.probabilities(mnist.test.x[card.misclassified]).max(axis=1)
+    assert (np.diff(surest) <= 0).all()
+
+
+def test_a_saved_scorecard_is_read_back_as_it_was(shipped_models, mnist, tmp_path):
+    baseline = shipped_models.models["baseline"]
+    card = scorecard(Predictor(baseline), mnist.test.x, mnist.test.y)
+    save_scorecard(card, baseline, mnist, "baseline", tmp_path)
+    loaded = load_scorecard("baseline", baseline, mnist, tmp_path)
+    np.testing.assert_array_equal(loaded.predicted, card.predicted)
+    np.testing.assert_array_equal(loaded.confusion, card.confusion)
+    np.testing.assert_array_equal(loaded.misclassified, card.misclassified)
+
+
+@pytest.mark.parametrize("name", list(ARCHITECTURES))
+def test_each_shipped_model_has_its_test_set_scorecard_shipped(shipped_models, mnist, name):
+    """Retrained weights without it would make "Test set" read 10,000 images while a visitor waits."""
+    card = load_scorecard(name, shipped_models.models[name], mnist)
+    assert card is not None and card.accuracy == pytest.approx(load_metrics()[0][name]["test_accuracy"], abs=1e-4)

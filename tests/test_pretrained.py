@@ -11,7 +11,7 @@ from PIL import Image
 from cnn_demo.architectures import ARCHITECTURES
 from cnn_demo.inference import Predictor
 from cnn_demo.preprocess import preprocess
-from cnn_demo.pretrained import PRETRAINED_DIR, load_metrics, load_shipped_models
+from cnn_demo.pretrained import PRETRAINED_DIR, load_derived, load_metrics, load_shipped_models, save_derived
 from cnn_demo.train import RECIPES
 from cnn_demo.visuals import to_grey
 
@@ -103,3 +103,15 @@ def test_the_best_architecture_reads_at_least_99_3_percent_of_the_test_set():
     # pen digits (93.0% -> 98.6% of held-out writers' digits read right); see the README
     metrics = load_metrics()[0]
     assert max(metrics[name]["test_accuracy"] for name in ARCHITECTURES) >= 0.993
+
+
+def test_a_file_derived_from_a_model_is_read_only_for_that_models_weights(shipped_models, mnist, tmp_path):
+    pooled = shipped_models.models["pooled"]
+    save_derived("things", "pooled", pooled, mnist, {"numbers": np.arange(3)}, tmp_path)
+    np.testing.assert_array_equal(load_derived("things", "pooled", pooled, mnist, tmp_path)["numbers"], np.arange(3))
+    # the same layers, other weights; then other layers
+    assert load_derived("things", "pooled", shipped_models.models["pooled_dropout"], mnist, tmp_path) is None
+    assert load_derived("things", "pooled", shipped_models.models["residual"], mnist, tmp_path) is None
+    assert load_derived("things", "missing", pooled, mnist, tmp_path) is None
+    (tmp_path / "things" / "broken.npz").write_bytes(b"PK not a zip")
+    assert load_derived("things", "broken", pooled, mnist, tmp_path) is None

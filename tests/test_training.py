@@ -209,9 +209,14 @@ def test_resuming_goes_on_from_the_shipped_weights_and_adds_up_the_epochs(tmp_pa
     assert then["test_accuracy"] >= first["test_accuracy"] - 0.005
 
 
-def test_a_shipped_training_writes_the_space_where_drawings_sit_beside_the_weights(tmp_path, mnist):
+def test_a_shipped_training_writes_what_the_page_would_otherwise_compute_beside_the_weights(tmp_path, mnist):
     from cnn_demo.embedding import load_space
+    from cnn_demo.feature_vis import load_channel_images
+    from cnn_demo.inference import load_scorecard
     from cnn_demo.pretrained import load_model
 
     train_and_ship("baseline", TrainingConfig(epochs=1, batch_size=128, train_size=512, seed=0), "mnist", tmp_path)
-    assert load_space("baseline", load_model("baseline", tmp_path), mnist, tmp_path) is not None
+    model = load_model("baseline", tmp_path)
+    assert load_channel_images("baseline", model, tmp_path) == {}  # no convolution: nothing to show
+    assert load_space("baseline", model, mnist, tmp_path) is not None
+    assert load_scorecard("baseline", model, mnist, tmp_path) is not None

@@ -19,7 +19,7 @@ from cnn_demo.data import load_mnist
 from cnn_demo.detector import DigitDetector, load_detector
 from cnn_demo.embedding import DigitSpace, load_space
 from cnn_demo.feature_vis import load_channel_images
-from cnn_demo.inference import Predictor, Scorecard, scorecard
+from cnn_demo.inference import Predictor, Scorecard, load_scorecard, scorecard
 from cnn_demo.jobs import TrainingSlots
 from cnn_demo.pretrained import Shipped, load_metrics
 from cnn_demo.session import ABANDON_AFTER_SECONDS, REPORTING_SWEEPS, SWEEP_SECONDS, Session
@@ -62,7 +62,8 @@ def training_slots() -> TrainingSlots:
 
 @st.cache_resource(show_spinner="Reading the 10,000 test images…")
 def shipped_scorecard(name: str) -> Scorecard:
-    return scorecard(shipped_predictors()[name], mnist().test.x, mnist().test.y)
+    return (load_scorecard(name, shipped_models().models[name], mnist())
+            or scorecard(shipped_predictors()[name], mnist().test.x, mnist().test.y))
 
 
 @st.cache_resource(show_spinner=False)
