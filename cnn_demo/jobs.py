@@ -36,7 +36,13 @@ from cnn_demo.progress import TrainingProgress
 if TYPE_CHECKING:
     import keras
 
-TEST, YOUR_DRAWINGS = "test set", "your drawings"
+TEST, YOUR_DRAWINGS, KEPT_BACK = "test set", "drawings to learn", "drawings kept back"
+# From this many drawings on, one in five is kept out of a fine-tuning, to score it on drawings it
+# did not learn: scored only on those it learned, a fine-tuning looks like learning a handwriting
+# when it may have learned those drawings. Measured on the held-out UNIPEN writers, fine-tuning the
+# shipped Pooled on 2 drawings of each digit, one writer at a time, moved those writers' other
+# 3,867 drawings from 97.91% to 97.96% read right (2026-12-03).
+KEEP_BACK_FROM = 10
 
 
 class TrainingSlots:
@@ -107,7 +113,7 @@ class TrainingJob:
         self.after: dict[str, float] = {}
         self.images = len(data.train.x)
         self._data = data
-        self._checks = checks
+        self.checks = checks
         self._thread = threading.Thread(target=self._run, name=f"train-{file_name}", daemon=True)
         self._keras_bytes: bytes | None = None
 
@@ -142,7 +148,7 @@ class TrainingJob:
         try:
             self.result = train(self.model, self._data, self.config, self.progress)
             if not self.result.stopped:
-                self.after = {name: accuracy(self.predictor, split) for name, split in self._checks.items()}
+                self.after = {name: accuracy(self.predictor, split) for name, split in self.checks.items()}
         except Exception as exc:  # noqa: BLE001 -- recorded for the page to show
             self.progress.finish(error=f"{type(exc).__name__}: {exc}")
         finally:
@@ -166,22 +172,35 @@ def fresh_training(name: str, config: TrainingConfig, mnist: Mnist, slots: Train
                        mnist_training_data(mnist, config), {TEST: mnist.test}, slots, abandon_after)
 
 
+def kept_back(drawings: Split) -> tuple[Split, Split | None]:
+    """(the drawings to learn from, those kept back): from KEEP_BACK_FROM drawings on, every fifth
+    once they are sorted by digit, so that the kept-back ones are spread over the digits."""
+    if len(drawings.y) < KEEP_BACK_FROM:
+        return drawings, None
+    back = np.zeros(len(drawings.y), bool)
+    back[np.argsort(drawings.y, kind="stable")[4::5]] = True
+    return Split(drawings.x[~back], drawings.y[~back]), Split(drawings.x[back], drawings.y[back])
+
+
 def fine_tuning(title: str, file_name: str, model: keras.Model, drawings: Split, mnist: Mnist,
                 slots: TrainingSlots | None = None, abandon_after: float | None = None,
                 config: TrainingConfig = FINE_TUNING) -> TrainingJob:
-    """A copy of `model`, to be trained a little further on the visitor's drawings mixed with
-    MNIST; scored on both before it starts (the original's scores) and when it ends."""
+    """A copy of `model`, to be trained a little further on the visitor's drawings (less those
+    `kept_back`) mixed with MNIST; scored before it starts (the original's scores) and when it
+    ends, on the test set, the drawings it learned and those kept back."""
     import keras
 
+    learn, back = kept_back(drawings)
+    checks = {TEST: mnist.test, YOUR_DRAWINGS: learn, **({KEPT_BACK: back} if back is not None else {})}
     start = Predictor(model)
-    before = {TEST: accuracy(start, mnist.test), YOUR_DRAWINGS: accuracy(start, drawings)}
+    before = {name: accuracy(start, split) for name, split in checks.items()}
     clone = keras.models.clone_model(model)
     clone.set_weights(model.get_weights())
     if config.precision != "float32":
         clone = with_dtype_policy(clone, config.precision)
-    data = fine_tuning_data(drawings, mnist, config.seed or 0)
+    data = fine_tuning_data(learn, mnist, config.seed or 0)
     return TrainingJob(f"{title}, fine-tuned on your drawings", f"{file_name}_fine_tuned", clone, config, data,
-                       {TEST: mnist.test, YOUR_DRAWINGS: drawings}, slots, abandon_after, before, kind="fine-tuned")
+                       checks, slots, abandon_after, before, kind="fine-tuned")
 
 
 def as_split(inputs: np.ndarray, labels: np.ndarray) -> Split:

@@ -554,7 +554,10 @@ def test_fine_tuning_on_your_drawings_shows_the_accuracy_before_and_after(app, d
     jobs(app)["pooled"].join(timeout=120)
     app.run()
     table = table_with(app, "before").set_index("")
-    assert list(table.index) == ["test set", "your drawings"]
+    # six drawings: too few to keep any back, and the caption says from how many it does
+    assert list(table.index) == ["test set", "drawings to learn"]
+    assert table["images"].tolist() == [10_000, 6]
+    assert any("From 10 drawings on, one in five is kept back" in c.value for c in app.caption)
     assert app.radio(key="weights_pooled").value is True
     assert any("Fine-tuned here: fine-tuned for 3 epoch(s)" in c.value for c in app.caption)
     assert [b.label for b in app.get("download_button") if "fine_tuned" in b.label] == [

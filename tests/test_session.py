@@ -7,9 +7,9 @@ import gc
 import numpy as np
 import pytest
 
-from cnn_demo.fitting import TrainingConfig
+from cnn_demo.fitting import DRAWING_REPEATS, REPLAY_IMAGES, TrainingConfig
 from cnn_demo.inference import Predictor
-from cnn_demo.jobs import TEST, YOUR_DRAWINGS, TrainingSlots
+from cnn_demo.jobs import KEPT_BACK, TEST, YOUR_DRAWINGS, TrainingSlots, as_split, kept_back
 from cnn_demo.preprocess import preprocess
 from cnn_demo.session import Session, describe
 from cnn_demo.strokes import mirrored_collection
@@ -95,6 +95,21 @@ def test_fine_tuning_pooled_learns_the_drawings_and_keeps_mnist_within_a_point(f
     assert job.after[TEST] >= job.before[TEST] - 0.01
     assert session.choose("pooled", trained=True, shipped={}).label == "Pooled, fine-tuned here"
     assert describe(job) == "fine-tuned for 3 epoch(s) on your drawings mixed with MNIST"
+
+
+def test_fine_tuning_twenty_drawings_keeps_one_of_each_of_four_digits_back_and_scores_it_on_them(fine_tuned):
+    session, _, _ = fine_tuned
+    job = session.jobs["pooled"]
+    assert set(job.before) == set(job.after) == {TEST, YOUR_DRAWINGS, KEPT_BACK}
+    assert sorted(job.checks[KEPT_BACK].y.tolist()) == [2, 4, 7, 9]  # every fifth of 0,0,1,1,2,2,...
+    assert sorted(job.checks[YOUR_DRAWINGS].y.tolist()) == sorted([*range(10), 0, 1, 3, 5, 6, 8])
+    assert job.images == len(job.checks[YOUR_DRAWINGS].y) * DRAWING_REPEATS + REPLAY_IMAGES  # none learned
+
+
+def test_fewer_than_ten_drawings_are_all_learned_from():
+    drawings = as_split(np.zeros((9, 28, 28, 1)), np.arange(9))
+    learn, back = kept_back(drawings)
+    assert learn is drawings and back is None
 
 
 def test_fine_tuning_leaves_the_shipped_model_untouched(fine_tuned, shipped_models):

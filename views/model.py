@@ -10,6 +10,7 @@ import streamlit as st
 from cnn_demo import maps, visuals
 from cnn_demo.collection import MAX_ZIP_BYTES, Collection, CollectionError
 from cnn_demo.inference import Scorecard
+from cnn_demo.jobs import KEEP_BACK_FROM
 from cnn_demo.pretrained import load_pen_digit_figures
 from cnn_demo.session import Choice
 from views.shared import mnist, session, shipped_metrics, show_refusal
@@ -101,7 +102,8 @@ def show_your_drawings(choice: Choice) -> None:
     drawings = own.collection
     st.caption("Drawings you labelled yourself (“Not right? Add it to your drawings” under the Prediction). "
                "Fine-tuning teaches the chosen model your handwriting from them, mixed with MNIST images so it "
-               "does not forget what it knew. Download them to continue in a later visit.")
+               f"does not forget what it knew; from {KEEP_BACK_FROM} drawings on, one in five is kept back to test it. "
+               "Download them to continue in a later visit.")
     if "collection_message" in st.session_state:
         kind, text = st.session_state.pop("collection_message")
         (st.success if kind == "ok" else st.error)(text)

@@ -8,7 +8,7 @@ import streamlit as st
 from cnn_demo import visuals
 from cnn_demo.architectures import ARCHITECTURES
 from cnn_demo.fitting import LIVE_VALIDATION_IMAGES, PRESETS, live_config
-from cnn_demo.jobs import TrainingJob
+from cnn_demo.jobs import KEEP_BACK_FROM, KEPT_BACK, TrainingJob
 from cnn_demo.own_model import MAX_MODEL_BYTES, UploadError, load_uploaded_model
 from cnn_demo.session import Choice
 from views.model import TUTORIAL
@@ -145,10 +145,16 @@ def training_panel(job: TrainingJob, polling: bool, viewing: Choice) -> None:
         st.caption("Train: the average over the batches of the current epoch so far (Keras's running mean, "
                    f"which restarts at each epoch). {validation}The test set is read once, at the end.")
     if job.test_accuracy is not None and job.kind == "fine-tuned":
-        st.dataframe(pd.DataFrame([{"": name, "before": f"{job.before[name]:.2%}", "after": f"{job.after[name]:.2%}"}
-                                   for name in job.after]), hide_index=True)
-        st.caption(f"Before: the {viewing.base_label} model as it was; after: fine-tuned on your "
-                   f"{len(session().collection)} drawings mixed with MNIST, so that it does not forget.")
+        st.dataframe(pd.DataFrame([{"": name, "images": len(job.checks[name].y), "before": f"{job.before[name]:.2%}",
+                                    "after": f"{job.after[name]:.2%}"} for name in job.after]), hide_index=True,
+                     column_config={"images": st.column_config.NumberColumn(format="localized")})
+        fairly = ("The drawings kept back (one in five) were never learned from: how it reads them, not the "
+                  "others, tells whether it learned your handwriting rather than those drawings."
+                  if KEPT_BACK in job.after else
+                  f"From {KEEP_BACK_FROM} drawings on, one in five is kept back from the fine-tuning, to score "
+                  "it on drawings it did not learn.")
+        st.caption(f"Before: the {viewing.base_label} model as it was; after: fine-tuned on your drawings mixed "
+                   f"with MNIST, so that it does not forget. {fairly}")
         st.download_button(f"Download {job.file_name}.keras", job.keras_bytes(),
                            file_name=f"{job.file_name}.keras", mime="application/octet-stream")
     elif job.test_accuracy is not None:
