@@ -39,14 +39,15 @@ def test_bad_drawings_get_a_question_mark_or_an_answer_and_never_an_error(page):
 
 
 def test_five_sessions_drawing_at_once_while_a_sixth_trains_each_read_their_own_digit(browser, app_url):
-    trainer = open_app(browser, app_url)
-    select_architecture(trainer, "Conv")
-    start_training(trainer, "Conv", epochs=5, images="End")  # 55,000 images: it trains throughout
-
     digits = [0, 2, 3, 7, 8]  # one stroke each, so all five land at once
     drawers = [open_app(browser, app_url) for _ in digits]
     for page, label in zip(drawers, ["Baseline", "Conv", "Pooled", "Conv", "Pooled"]):
         select_architecture(page, label)
+    # the training starts once the five pages are open and set (opened under it, they took 7 s
+    # each, not 3), and it runs throughout their drawings
+    trainer = open_app(browser, app_url)
+    select_architecture(trainer, "Conv")
+    start_training(trainer, "Conv", epochs=5, images="End")  # 55,000 images
     for page, d in zip(drawers, digits):
         trace(page, canvas(page).bounding_box(), digit(d)[0])
     for page in drawers:
