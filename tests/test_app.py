@@ -545,7 +545,7 @@ def test_a_drawing_the_visitor_labels_joins_their_drawings_with_the_models_readi
 def test_fine_tuning_on_your_drawings_shows_the_accuracy_before_and_after(app, drawing):
     from cnn_demo.strokes import mirrored_collection
 
-    for d, canvas in mirrored_collection()[:6]:
+    for d, canvas in mirrored_collection()[:10]:  # the ten digits, once each
         drawing.image = canvas
         app.run()
         add_to_drawings(app, str(d))
@@ -554,10 +554,10 @@ def test_fine_tuning_on_your_drawings_shows_the_accuracy_before_and_after(app, d
     jobs(app)["pooled"].join(timeout=120)
     app.run()
     table = table_with(app, "before").set_index("")
-    # six drawings: too few to keep any back, and the caption says from how many it does
-    assert list(table.index) == ["test set", "drawings to learn"]
-    assert table["images"].tolist() == [10_000, 6]
-    assert any("From 10 drawings on, one in five is kept back" in c.value for c in app.caption)
+    # ten drawings: one in five kept back (the 4 and the 9), scored apart
+    assert list(table.index) == ["test set", "drawings to learn", "drawings kept back"]
+    assert table["images"].tolist() == [10_000, 8, 2]
+    assert any("The drawings kept back (one in five) were never learned from" in c.value for c in app.caption)
     assert app.radio(key="weights_pooled").value is True
     assert any("Fine-tuned here: fine-tuned for 3 epoch(s)" in c.value for c in app.caption)
     assert [b.label for b in app.get("download_button") if "fine_tuned" in b.label] == [
