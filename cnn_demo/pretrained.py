@@ -127,9 +127,9 @@ def write_json_atomically(data: dict, path: str | Path) -> Path:
 
 
 def fingerprint(model: keras.Model, mnist: Mnist) -> np.ndarray:
-    """What the layer the softmax reads makes of the first 16 test digits: it tells two
-    trainings of one architecture apart, where their probabilities (1.0000 on easy digits)
-    would not."""
+    """What the layer the softmax reads makes of the first 16 test digits: dozens of numbers a
+    digit rather than probabilities near 1 (shipped Pooled against Pooled + Dropout: features
+    up to 29 apart, probabilities at most 0.04; measured 2026-12-03)."""
     from cnn_demo.embedding import layer_features
     from cnn_demo.graph import penultimate_layer
 

@@ -220,3 +220,18 @@ def test_a_shipped_training_writes_what_the_page_would_otherwise_compute_beside_
     assert load_channel_images("baseline", model, tmp_path) == {}  # no convolution: nothing to show
     assert load_space("baseline", model, mnist, tmp_path) is not None
     assert load_scorecard("baseline", model, mnist, tmp_path) is not None
+
+
+def test_derived_only_rewrites_what_the_page_reads_beside_shipped_weights_without_training(tmp_path, mnist):
+    from cnn_demo.embedding import load_space
+    from cnn_demo.inference import load_scorecard
+    from cnn_demo.pretrained import load_metrics, load_model, model_path
+    from cnn_demo.train import main
+
+    model_path("baseline", tmp_path).write_bytes(model_path("baseline").read_bytes())
+    main(["--arch", "baseline", "--derived-only", "--out-dir", str(tmp_path)])
+    model = load_model("baseline", tmp_path)
+    assert load_space("baseline", model, mnist, tmp_path) is not None
+    shipped = load_metrics()[0]["baseline"]["test_accuracy"]
+    assert load_scorecard("baseline", model, mnist, tmp_path).accuracy == pytest.approx(shipped, abs=1e-4)
+    assert not (tmp_path / "metrics.json").exists()  # nothing was trained
