@@ -4,9 +4,9 @@
     xy, neighbours = space.place(features)          # per drawing: a dot product
 
 The shipped models' spaces are shipped beside their weights (`pretrained/spaces/`, written by
-`python -m cnn_demo.train`): built on an AVX2 CPU, without bfloat16, they took 10 s (Pooled)
-to 38 s (Residual, Inception) the first time anyone opened "Where it sits" (2026-12-03); read
-from the file, a tenth of a second.
+`python -m cnn_demo.train`): on an AVX2 CPU, without bfloat16, building one took 9 s (Pooled)
+to 34 s (Inception), and choosing Residual on "Where it sits" in Chromium took 43 s the first
+time; read from the file, 0.1 s and 3 s (2026-12-03).
 
 The penultimate layer's outputs (what the softmax layer reads) for the 10,000 test digits,
 projected on their two principal components: digits the model tells apart land apart.
