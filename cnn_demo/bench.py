@@ -311,7 +311,7 @@ def main(argv: list[str] | None = None) -> dict:
 
             shared = bench_browser.SharedApp(stack)
             runs |= {
-                "app": lambda: bench_browser.bench_app(args.arch),
+                "app": lambda: bench_browser.bench_app(shared, args.arch),
                 "end_to_end": lambda: bench_browser.bench_end_to_end(*shared(), args.arch, settings.e2e_samples),
                 "bytes": lambda: bench_browser.bench_bytes_per_drawing(*shared(), args.arch, settings.wire_drawings),
                 "pen_drawings": lambda: bench_browser.bench_pen_drawings(*shared(), args.pen_arch, settings.pen_digits,

@@ -1,9 +1,10 @@
 """The benchmark's measurements in Chromium: what a visitor's browser sees of the real app.
 
-Run by `python -m cnn_demo.bench` (see there). `bench_app` starts its own server, since it
-times a start; the others draw, each in a new browser session, on one app server and browser
-(`SharedApp`): with a server and browser of their own each, those four sections took 183 s
-of the quick benchmark (`--quick --arch baseline pooled`), shared 152 s.
+Run by `python -m cnn_demo.bench` (see there). All sections draw, each in a new browser
+session, on one app server and browser (`SharedApp`), whose start `bench_app` times: with a
+server and browser of their own each, the four drawing sections took 183 s of the quick
+benchmark (`--quick --arch baseline pooled`), shared 152 s; `bench_app` sharing them too cut
+the quick benchmark's browser sections from 97 to 89 s (`--quick --arch baseline`, 2026-12-03).
 Speeds are compared within one run, never as absolute timings.
 """
 
@@ -42,33 +43,37 @@ ONE_STROKE_DIGITS = (0, 2, 3, 7, 8)
 CANVAS_PX = CANVAS_OPTIONS["width"]
 
 
-def bench_app(names: list[str]) -> dict:
-    """Seconds from `streamlit run app.py` to a page ready to draw on; the server's peak memory
-    once the models of `names` (all eight, unless told) have read a drawing."""
-    start = time.perf_counter()
-    with streamlit_server() as (url, server), chromium_browser() as browser:
-        page = open_app(browser, url)
-        ready = time.perf_counter() - start
-        draw(page, digit(3))
-        for name in names:
-            select_architecture(page, ARCHITECTURES[name].label)
-        return {"seconds_to_ready": ready, "peak_memory_mb": peak_memory_mb(server.pid)}
-
-
 class SharedApp:
-    """One app server and one browser for the sections that draw, each in a session of its own:
-    started when the first of them asks, stopped with `stack`."""
+    """One app server and one browser for all the browser sections, each drawing in a session
+    of its own: started when the first of them asks, stopped with `stack`."""
 
     def __init__(self, stack: ExitStack) -> None:
         self._stack = stack
         self._opened: tuple | None = None
+        self.server_pid: int | None = None
 
     def __call__(self) -> tuple:
         """(browser, url)"""
         if self._opened is None:
-            url, _ = self._stack.enter_context(streamlit_server())
+            url, server = self._stack.enter_context(streamlit_server())
+            self.server_pid = server.pid
             self._opened = (self._stack.enter_context(chromium_browser()), url)
         return self._opened
+
+
+def bench_app(shared: SharedApp, names: list[str]) -> dict:
+    """Seconds from `streamlit run app.py` to a page ready to draw on; the server's peak memory
+    once the models of `names` (all eight, unless told) have read a drawing. It times the
+    shared server's start, so it must be the first section to ask for it."""
+    if shared.server_pid is not None:
+        raise RuntimeError("bench_app times the server's start: run it before the other browser sections")
+    start = time.perf_counter()
+    with visiting(*shared()) as page:
+        ready = time.perf_counter() - start
+        draw(page, digit(3))
+        for name in names:
+            select_architecture(page, ARCHITECTURES[name].label)
+        return {"seconds_to_ready": ready, "peak_memory_mb": peak_memory_mb(shared.server_pid)}
 
 
 @contextmanager

@@ -6,7 +6,14 @@ import re
 
 from playwright.sync_api import expect
 
-from app_page import assert_no_exception, expect_prediction, prediction_value, start_training, weights_choice
+from app_page import (
+    ANSWER_TIMEOUT_MS,
+    assert_no_exception,
+    expect_prediction,
+    prediction_value,
+    start_training,
+    weights_choice,
+)
 from cnn_demo.browser import (
     canvas,
     clear_canvas,
@@ -33,7 +40,7 @@ def test_bad_drawings_get_a_question_mark_or_an_answer_and_never_an_error(page):
     }
     for strokes, shown in cases.values():
         draw(page, strokes)
-        expect(prediction_value(page)).to_have_text(re.compile(f"^({shown})$"), timeout=30_000)
+        expect(prediction_value(page)).to_have_text(re.compile(f"^({shown})$"), timeout=ANSWER_TIMEOUT_MS)
         assert_no_exception(page)
         clear_canvas(page)
 
