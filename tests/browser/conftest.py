@@ -11,9 +11,15 @@ import os
 from collections.abc import Iterator
 
 import pytest
+from playwright.sync_api import expect
 
 from app_page import assert_no_exception
 from cnn_demo.browser import chromium_browser, chromium_path, open_app, streamlit_server
+
+# Playwright's 5 s default for an `expect` is a hang detector here, not a speed check (speed is
+# the benchmark's): a first drawing while a training starts took more than 5 s on a cold
+# server, run alone (2026-12-03), and the suite's two processes share two cores.
+expect.set_options(timeout=20_000)
 
 
 @pytest.fixture(scope="session")

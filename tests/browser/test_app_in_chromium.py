@@ -70,7 +70,7 @@ def test_touch_drawing_is_read_like_mouse_drawing(touch_page):
 def test_short_training_run_moves_progress_to_the_end_and_drawing_works_meanwhile(page):
     select_architecture(page, "Pooled")
     record_progress(page)
-    start_training(page, "Pooled", epochs=1, images="ArrowRight")  # 10,000 -> 20,000: time to draw
+    start_training(page, "Pooled", epochs=1)  # 10,000 images
     draw(page, digit(7))
     expect(page.get_by_test_id("stMetric").filter(has_text="Prediction")).to_be_visible()
     loss_curve = page.get_by_test_id("stVegaLiteChart").filter(has_text="loss").locator("svg")
