@@ -223,8 +223,17 @@ def canvas_pixels(page):
 
 
 def clear_canvas(page) -> None:
-    """The app's Clear button: a new, empty canvas."""
+    """The app's Clear button: a new, empty canvas, in place before this returns.
+
+    Clear puts a new canvas in place of the old one, and the page reports the click's run
+    only once the server starts it: under CI's load a pen went down on the old canvas after
+    wait_for_app_run's 300 ms, and the new, empty one then replaced it (2026-12-03: the drawn
+    7 lost, "Draw a digit to see this."). So this waits for the old canvas to go.
+    """
+    page.locator("canvas.upper-canvas").first.evaluate("c => { c.dataset.beforeClear = ''; }")
     page.get_by_role("button", name="Clear").click()
+    page.locator("canvas.upper-canvas[data-before-clear]").wait_for(state="detached", timeout=RUN_TIMEOUT_MS)
+    page.locator("canvas.upper-canvas").first.wait_for(timeout=RUN_TIMEOUT_MS)
     wait_for_app_run(page)
 
 

@@ -8,6 +8,7 @@ which turns the skip into a failure.
 from __future__ import annotations
 
 import os
+import subprocess
 from collections.abc import Iterator
 
 import pytest
@@ -34,9 +35,15 @@ def chromium() -> str:
 
 
 @pytest.fixture(scope="session")
-def app_url(chromium: str) -> Iterator[str]:
-    with streamlit_server() as (url, _server):
-        yield url
+def app_server(chromium: str) -> Iterator[tuple[str, subprocess.Popen]]:
+    """The app's server for this test session: (url, process)."""
+    with streamlit_server() as (url, server):
+        yield url, server
+
+
+@pytest.fixture(scope="session")
+def app_url(app_server: tuple[str, subprocess.Popen]) -> str:
+    return app_server[0]
 
 
 @pytest.fixture(scope="session")

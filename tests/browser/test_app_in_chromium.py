@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import threading
+
 import pytest
 from playwright.sync_api import expect
 
@@ -59,6 +63,20 @@ def test_clear_removes_the_drawing_and_the_prediction(page):
     clear_canvas(page)
     expect_no_prediction(page)
     expect(page.get_by_text("Draw a digit from 0 to 9")).to_be_visible()
+
+
+def test_a_digit_drawn_right_after_clear_is_read_even_when_the_server_answers_late(page, app_server):
+    # Clear puts a new canvas in place of the old one once the server runs the click. The
+    # server, paused for 0.6 s, starts that run in the middle of the next drawing: a helper that
+    # drew as soon as the page looked idle drew on the old canvas and lost the 7 (CI, 2026-12-03).
+    draw(page, digit(4))
+    expect_prediction(page, "4")
+    server = app_server[1]
+    os.kill(server.pid, signal.SIGSTOP)
+    threading.Timer(0.6, os.kill, (server.pid, signal.SIGCONT)).start()
+    clear_canvas(page)
+    draw(page, digit(7))
+    expect_prediction(page, "7")
 
 
 def test_touch_drawing_is_read_like_mouse_drawing(touch_page):

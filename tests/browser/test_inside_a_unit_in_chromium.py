@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from app_page import assert_no_exception, click_unit, screenshot, unit_explanation
-from cnn_demo.browser import draw, select_architecture, wait_for_app_run
+from cnn_demo.browser import clear_canvas, draw, select_architecture, wait_for_app_run
 from cnn_demo.strokes import digit
 
 NEW_VIEWS = ["One unit", "What channels look for", "Where it sits"]
@@ -38,8 +38,7 @@ def test_the_clicked_unit_stays_chosen_when_the_drawing_changes(page):
     page.get_by_role("tab", name="One unit").click()
     wait_for_app_run(page)
     click_unit(page, 20, 16, width=28)
-    page.get_by_role("button", name="Clear").click()
-    wait_for_app_run(page)
+    clear_canvas(page)
     draw(page, digit(7))
     expect(unit_explanation(page)).to_contain_text("row 20, column 16, channel 0")
 

@@ -17,7 +17,7 @@ from app_page import (
     start_training,
     weights_choice,
 )
-from cnn_demo.browser import draw, open_app, select_architecture, wait_for_app_run
+from cnn_demo.browser import clear_canvas, draw, open_app, select_architecture, wait_for_app_run
 from cnn_demo.replicas import nginx_path, replicas_behind_nginx
 from cnn_demo.strokes import digit
 
@@ -85,8 +85,7 @@ def test_two_visitors_keep_their_own_state_and_survive_the_loss_of_the_other_rep
     servers["a"].wait(timeout=30)
 
     # b goes on as before
-    b.get_by_role("button", name="Clear").click()
-    wait_for_app_run(b)
+    clear_canvas(b)
     draw(b, digit(8))
     expect_prediction(b, "8")
     assert_no_exception(b)
@@ -95,8 +94,7 @@ def test_two_visitors_keep_their_own_state_and_survive_the_loss_of_the_other_rep
     expect(a.get_by_text("Served by replica b")).to_be_visible(timeout=RECONNECT_TIMEOUT_MS)
     wait_for_app_run(a)
     assert_no_exception(a)
-    a.get_by_role("button", name="Clear").click()
-    wait_for_app_run(a)
+    clear_canvas(a)
     draw(a, digit(2))
     expect_prediction(a, "2")
     for page in (a, b):
