@@ -7,6 +7,7 @@ only when a browser is launched.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -244,6 +245,10 @@ def select_architecture(page, label: str) -> None:
     # page at all (Residual, eighth, was missing when the list opened upwards)
     page.keyboard.type(label)
     page.get_by_role("option", name=label, exact=True).click()
+    # as with Clear, the page looks idle until the server starts the click's run: its sign is
+    # the model's heading, which names the new choice
+    heading = re.compile(f"^The model: {re.escape(label)}, ")
+    page.get_by_role("heading", name=heading).wait_for(timeout=RUN_TIMEOUT_MS)
     wait_for_app_run(page)
 
 
