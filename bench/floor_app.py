@@ -7,13 +7,12 @@ Run by `python -m cnn_demo.bench` beside app.py.
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from cnn_demo.preprocess import CANVAS_OPTIONS, ink_intensity
+from cnn_demo.preprocess import CANVAS_KEY, CANVAS_OPTIONS, ink_intensity
+from views.canvas_script import canvas_script
 
-version = st.session_state.get("canvas_version", 0)
-image = st_canvas(**CANVAS_OPTIONS, key=f"canvas_{version}").image_data
-if st.button("Clear"):
-    st.session_state["canvas_version"] = version + 1
-    st.rerun()
+image = st_canvas(**CANVAS_OPTIONS, key=CANVAS_KEY).image_data
+st.button("Clear", key="clear")  # emptied in the browser, as on the app's page
+canvas_script()
 if image is not None and ink_intensity(image).any():
     st.metric("Prediction", "7")
 else:

@@ -224,17 +224,9 @@ def canvas_pixels(page):
 
 
 def clear_canvas(page) -> None:
-    """The app's Clear button: a new, empty canvas, in place before this returns.
-
-    Clear puts a new canvas in place of the old one, and the page reports the click's run
-    only once the server starts it: under CI's load a pen went down on the old canvas after
-    wait_for_app_run's 300 ms, and the new, empty one then replaced it (2026-12-03: the drawn
-    7 lost, "Draw a digit to see this."). So this waits for the old canvas to go.
-    """
-    page.locator("canvas.upper-canvas").first.evaluate("c => { c.dataset.beforeClear = ''; }")
+    """The app's Clear button: the canvas emptied, and the Prediction gone with the drawing."""
     page.get_by_role("button", name="Clear").click()
-    page.locator("canvas.upper-canvas[data-before-clear]").wait_for(state="detached", timeout=RUN_TIMEOUT_MS)
-    page.locator("canvas.upper-canvas").first.wait_for(timeout=RUN_TIMEOUT_MS)
+    prediction_metric(page).first.wait_for(state="detached", timeout=RUN_TIMEOUT_MS)
     wait_for_app_run(page)
 
 
@@ -245,8 +237,8 @@ def select_architecture(page, label: str) -> None:
     # page at all (Residual, eighth, was missing when the list opened upwards)
     page.keyboard.type(label)
     page.get_by_role("option", name=label, exact=True).click()
-    # as with Clear, the page looks idle until the server starts the click's run: its sign is
-    # the model's heading, which names the new choice
+    # the page looks idle until the server starts the click's run (under CI's load, later than
+    # wait_for_app_run's 300 ms): its sign is the model's heading, which names the new choice
     heading = re.compile(f"^The model: {re.escape(label)}, ")
     page.get_by_role("heading", name=heading).wait_for(timeout=RUN_TIMEOUT_MS)
     wait_for_app_run(page)

@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from cnn_demo.paths import ROOT
+from cnn_demo.preprocess import CANVAS_KEY
 
 RESULTS = ROOT / "bench" / "results" / "load.json"
 CANVAS_WAIT_MS = 200  # the canvas component's fixed debounce, not counted
@@ -131,7 +132,7 @@ class PageSession:
             elif kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
                 element = msg.delta.new_element
                 which = element.WhichOneof("type")
-                if which == "bidi_component" and element.bidi_component.id.endswith("-canvas_0"):
+                if which == "bidi_component" and element.bidi_component.id.endswith(f"-{CANVAS_KEY}"):
                     self.canvas_id, self.fragment_id = element.bidi_component.id, msg.delta.fragment_id
                 elif which == "metric" and element.metric.label == "Prediction" and answer_ms is None:
                     answer_ms, shown = (time.perf_counter() - sent) * 1000, element.metric.body

@@ -25,6 +25,7 @@ CANVAS_OPTIONS = dict(
     width=280, height=280, stroke_width=20, stroke_color="#FFFFFF", background_color="#000000",
     drawing_mode="freedraw", return_image_data=True,
 )
+CANVAS_KEY = "canvas"  # its widget key: the load command finds the canvas by it
 
 
 @dataclass(frozen=True)

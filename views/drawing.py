@@ -9,58 +9,22 @@ from streamlit_drawable_canvas import st_canvas
 from cnn_demo import bars, visuals
 from cnn_demo.collection import CollectionError
 from cnn_demo.inference import Prediction
-from cnn_demo.preprocess import CANVAS_OPTIONS, Preprocessed
+from cnn_demo.preprocess import CANVAS_KEY, CANVAS_OPTIONS, Preprocessed
 from cnn_demo.session import Choice
 from cnn_demo.verdict import DIGIT, DOUBT, NOT_A_DIGIT, SOFTMAX_ALWAYS_ANSWERS, Verdict, judge
+from views.canvas_script import canvas_script
 from views.shared import detector, session
 
 DIGIT_LABELS = [str(d) for d in range(10)]
 
-# The canvas's hover toolbar (undo, redo, reset) rests invisible at 1rem above the canvas and
-# is 46 px tall: until a mouse has hovered for 0.2 s, or always on a touch screen, it covers
-# the top 30 px of the canvas's right half, and a stroke started there (the top of a 5 or a 7)
-# was lost (tests/browser/test_robustness_in_chromium.py). It lives in the component's shadow
-# DOM, out of the page's CSS, so this script gives each canvas a rule that parks it above, in
-# a strip of its own (parked over the model's caption, it hid the caption's end on a phone).
-TOOLBAR_ABOVE_THE_CANVAS = st.components.v2.component("toolbar_above_the_canvas", js="""
-export default function() {
-  const watched = new WeakSet();
-  const observers = [];
-  const watch = (node) => {  // a shadow root's changes are not seen from the document
-    if (watched.has(node)) return;
-    watched.add(node);
-    const observer = new MutationObserver(park);
-    observer.observe(node, { childList: true, subtree: true });
-    observers.push(observer);
-  };
-  const park = () => document.querySelectorAll('[data-testid=stBidiComponentIsolated]').forEach(host => {
-    const root = host.shadowRoot;
-    if (!root) return;
-    watch(root);
-    if (!root.querySelector('.dc-toolbar') || root.querySelector('style[data-parked]')) return;
-    const style = document.createElement('style');
-    style.dataset.parked = '';
-    style.textContent = '.dc-root { margin-top: 2.9rem; } .dc-toolbar, .dc-root:hover > .dc-toolbar { top: -2.9rem; }';
-    root.appendChild(style);
-  });
-  watch(document.body);
-  park();
-  return () => observers.forEach(o => o.disconnect());
-}
-""")
-
-
-def clear_canvas() -> None:
-    st.session_state["canvas_version"] = st.session_state.get("canvas_version", 0) + 1
-
 
 def draw_canvas() -> np.ndarray | None:
     """The drawing surface and its Clear button; the canvas as RGBA, or None before a stroke."""
-    version = st.session_state.get("canvas_version", 0)
-    image = st_canvas(**CANVAS_OPTIONS, key=f"canvas_{version}").image_data
-    st.button("Clear", icon=":material/delete:", on_click=clear_canvas, key="clear",
+    image = st_canvas(**CANVAS_OPTIONS, key=CANVAS_KEY).image_data
+    # emptied in the browser by canvas_script, which keeps the click from the server
+    st.button("Clear", icon=":material/delete:", key="clear",
               help="Start a new drawing (the open tabs stay as they are)")
-    TOOLBAR_ABOVE_THE_CANVAS(key="toolbar_above_the_canvas")
+    canvas_script()
     return image
 
 
