@@ -75,7 +75,7 @@ def test_clear_empties_the_canvas_at_once_and_the_next_digit_is_read_while_the_s
     server = app_server[1]
     os.kill(server.pid, signal.SIGSTOP)
     threading.Timer(1.0, os.kill, (server.pid, signal.SIGCONT)).start()
-    page.get_by_role("button", name="Clear").click()
+    page.get_by_role("button", name="Clear").click()  # not clear_canvas: it waits for the server
     assert not ink_intensity(canvas_pixels(page)).any()
     draw(page, digit(7))
     expect_prediction(page, "7")
