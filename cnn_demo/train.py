@@ -5,6 +5,9 @@
     python -m cnn_demo.train --detector --arch all      # what is shipped: the detector, then every model
     python -m cnn_demo.train --arch residual --resume --epochs 3 --learning-rate 1e-4
                                                         # further, from the shipped weights
+    python -m cnn_demo.train --arch residual --backup-dir backup
+                                                        # after an interruption, the same command
+                                                        # goes on from the last whole epoch
     python -m cnn_demo.train --arch all --derived-only  # no training: rewrite what the page reads beside
                                                         # the weights (channels, spaces, scorecards)
 """
@@ -90,10 +93,12 @@ def _row(model, config: TrainingConfig, data: TrainingData, result, recipe: str,
 
 
 def train_and_ship(name: str, config: TrainingConfig, recipe: str = "drawings",
-                   out_dir: Path = PRETRAINED_DIR, resume: bool = False) -> dict:
+                   out_dir: Path = PRETRAINED_DIR, resume: bool = False,
+                   backup_dir: Path | None = None) -> dict:
     """Train one architecture, evaluate on all 10,000 test images, save model and metrics row.
 
-    With `resume`, training goes on from the shipped weights, and the row says so."""
+    With `resume`, training goes on from the shipped weights, and the row says so. With
+    `backup_dir`, an interrupted training goes on from its last whole epoch (see `train`)."""
     data, description = recipe_data(recipe, config.seed or 0)
     metrics_path = out_dir / "metrics.json"
     model = build_for_training(name, config)
@@ -101,7 +106,7 @@ def train_and_ship(name: str, config: TrainingConfig, recipe: str = "drawings",
         from cnn_demo.pretrained import load_model
 
         model.set_weights(load_model(name, out_dir).get_weights())
-    result = train(model, data, config, verbose=2)
+    result = train(model, data, config, verbose=2, backup_dir=backup_dir)
     row = {"label": get_architecture(name).label, **_row(model, config, data, result, recipe, description)}
     metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}  # as it is now
     if resume:
@@ -127,13 +132,13 @@ def ship_derived(name: str, model: keras.Model, out_dir: Path = PRETRAINED_DIR) 
     save_scorecard(scorecard(Predictor(model), mnist.test.x, mnist.test.y), model, mnist, name, out_dir)
 
 
-def train_detector(config: TrainingConfig, out_dir: Path = PRETRAINED_DIR) -> dict:
+def train_detector(config: TrainingConfig, out_dir: Path = PRETRAINED_DIR, backup_dir: Path | None = None) -> dict:
     """Train the digit detector (eleven classes) on the drawings recipe plus non-digits."""
     from cnn_demo.detector import DETECTOR_ARCHITECTURE, DETECTOR_CLASSES, DETECTOR_FILE
 
     data, description = recipe_data("drawings", config.seed or 0, non_digits=True)
     model = build_for_training(DETECTOR_ARCHITECTURE, config, classes=DETECTOR_CLASSES)
-    result = train(model, data, config, verbose=2)
+    result = train(model, data, config, verbose=2, backup_dir=backup_dir)
     row = {"architecture": DETECTOR_ARCHITECTURE, **_row(model, config, data, result, "drawings", description)}
     save_model_atomically(model, out_dir / DETECTOR_FILE)
     write_json_atomically(row, out_dir / "detector.json")
@@ -156,6 +161,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out-dir", type=Path, default=PRETRAINED_DIR)
     parser.add_argument("--resume", action="store_true",
                         help="go on from the shipped weights (with --epochs and a smaller --learning-rate)")
+    parser.add_argument("--backup-dir", type=Path,
+                        help="save each training's state there after every epoch; the same command "
+                             "run again after an interruption goes on from the last whole epoch")
     parser.add_argument("--derived-only", action="store_true",
                         help="no training: rewrite what is shipped beside the weights (channels, spaces, scorecards)")
     args = parser.parse_args(argv)
@@ -164,6 +172,9 @@ def main(argv: list[str] | None = None) -> None:
         return TrainingConfig(epochs=args.epochs or arch.epochs, batch_size=args.batch_size,
                               learning_rate=args.learning_rate, seed=args.seed, precision=args.precision,
                               augment=arch.augment, decay=arch.decay)
+
+    def backup_for(name: str) -> Path | None:
+        return args.backup_dir / name if args.backup_dir else None
 
     if not args.detector and not args.arch:
         parser.error("name at least one --arch (or all), or --detector")
@@ -179,12 +190,13 @@ def main(argv: list[str] | None = None) -> None:
         from cnn_demo.detector import DETECTOR_ARCHITECTURE
 
         print("== digit detector, drawings recipe with non-digits")
-        row = train_detector(config_for(ARCHITECTURES[DETECTOR_ARCHITECTURE]), args.out_dir)
+        row = train_detector(config_for(ARCHITECTURES[DETECTOR_ARCHITECTURE]), args.out_dir,
+                             backup_for("detector"))
         print(f"detector: MNIST test accuracy {row['test_accuracy']:.4f}, {row['seconds_per_epoch']:.1f} s/epoch")
     for name in names:
         arch = ARCHITECTURES[name]
         print(f"== {name}, {args.recipe} recipe" + (", with augmentation" if arch.augment else ""))
-        row = train_and_ship(name, config_for(arch), args.recipe, args.out_dir, args.resume)
+        row = train_and_ship(name, config_for(arch), args.recipe, args.out_dir, args.resume, backup_for(name))
         print(f"{name}: test accuracy {row['test_accuracy']:.4f}, "
               f"{row['seconds_per_epoch']:.1f} s/epoch, {row['params']:,} params")
 

@@ -235,3 +235,32 @@ def test_derived_only_rewrites_what_the_page_reads_beside_shipped_weights_withou
     shipped = load_metrics()[0]["baseline"]["test_accuracy"]
     assert load_scorecard("baseline", model, mnist, tmp_path).accuracy == pytest.approx(shipped, abs=1e-4)
     assert not (tmp_path / "metrics.json").exists()  # nothing was trained
+
+
+class InterruptedAfter(TrainingProgress):
+    """A progress that presses Ctrl-C once `epochs` epochs have ended, as a person would."""
+
+    def __init__(self, epochs: int, total: int) -> None:
+        super().__init__(total)
+        self.epochs = epochs
+
+    def add_epoch(self, event) -> None:
+        super().add_epoch(event)
+        if event.epoch + 1 == self.epochs:
+            raise KeyboardInterrupt
+
+
+def test_an_interrupted_training_goes_on_from_its_last_whole_epoch_with_the_optimizers_state(mnist, tmp_path):
+    config = TrainingConfig(epochs=3, batch_size=32, train_size=320, seed=0, decay=True)
+    backup = tmp_path / "backup"
+    with pytest.raises(KeyboardInterrupt):
+        train(get_architecture("baseline").build(), mnist_training_data(mnist, config), config,
+              InterruptedAfter(1, config.epochs), backup_dir=backup)
+    assert backup.is_dir()
+    progress, model = TrainingProgress(config.epochs), get_architecture("baseline").build()
+    result = train(model, mnist_training_data(mnist, config), config, progress, backup_dir=backup)
+    assert [e.epoch for e in progress.snapshot().epoch_ends] == [1, 2]  # the first was not run again
+    assert result.epochs_completed == 3
+    assert int(model.optimizer.iterations) == 30  # 10 batches an epoch, the first epoch's restored
+    assert float(model.optimizer.learning_rate) == pytest.approx(1e-5, rel=0.01)  # the decay went on
+    assert not backup.exists()  # removed once the training ended
