@@ -23,6 +23,8 @@ from cnn_demo.paths import PRETRAINED_DIR
 if TYPE_CHECKING:
     import keras
 
+    from cnn_demo.data import Mnist
+
 # Measured on the shipped Pooled and Residual (conv_2, block_2_conv_b): with these, every
 # channel's image excites it more than any of 200 test digits does for 98-100% of channels,
 # and ranks in the top tenth of all the layer's images for its own channel for 94-97%.
@@ -80,39 +82,29 @@ def channel_images(model: keras.Model, layer_name: str, steps: int = STEPS,
     return tf.sigmoid(z).numpy()[..., 0]
 
 
-CHANNELS_DIR = "channels"
+CHANNELS = "channels"  # pretrained/channels/NAME.npz
 
 
-def channels_path(name: str, directory: Path = PRETRAINED_DIR) -> Path:
-    return Path(directory) / CHANNELS_DIR / f"{name}.npz"
-
-
-def save_channel_images(model: keras.Model, name: str, directory: Path = PRETRAINED_DIR) -> Path:
-    """Every convolution's channel images of a shipped model, as uint8, in one small file."""
-    from cnn_demo.pretrained import atomic_write
+def save_channel_images(model: keras.Model, name: str, mnist: Mnist, directory: Path = PRETRAINED_DIR) -> Path:
+    """Every convolution's channel images of a shipped model, as uint8, in one small file that
+    carries the model's fingerprint."""
+    from cnn_demo.pretrained import save_derived
 
     images = {layer: (channel_images(model, layer) * 255).round().astype(np.uint8)
               for layer in optimisable_layers(model)}
-    path = channels_path(name, directory)
-    with atomic_write(path) as tmp, open(tmp, "wb") as f:
-        np.savez_compressed(f, **images)
-    return path
+    return save_derived(CHANNELS, name, model, mnist, images, directory)
 
 
-def load_channel_images(name: str, model: keras.Model, directory: Path = PRETRAINED_DIR
+def load_channel_images(name: str, model: keras.Model, mnist: Mnist, directory: Path = PRETRAINED_DIR
                         ) -> dict[str, np.ndarray] | None:
     """{layer: (channels, 28, 28) in [0, 1]} shipped for `name`, or None when the file is missing
-    or does not fit the model (then they are computed on request)."""
-    path = channels_path(name, directory)
-    try:
-        with np.load(path) as f:
-            images = {layer: f[layer].astype(np.float32) / 255 for layer in f.files}
-    except (OSError, ValueError):
+    or was made by other weights (then they are computed on request)."""
+    from cnn_demo.pretrained import load_derived
+
+    arrays = load_derived(CHANNELS, name, model, mnist, directory)
+    if arrays is None or set(arrays) != set(optimisable_layers(model)):
         return None
-    for layer in optimisable_layers(model):
-        if layer not in images or len(images[layer]) != model.get_layer(layer).output.shape[-1]:
-            return None
-    return images
+    return {layer: images.astype(np.float32) / 255 for layer, images in arrays.items()}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -121,14 +113,15 @@ def main(argv: list[str] | None = None) -> None:
     import time
 
     from cnn_demo.architectures import ARCHITECTURES
+    from cnn_demo.data import load_mnist
     from cnn_demo.pretrained import load_model
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--arch", nargs="+", choices=list(ARCHITECTURES), default=list(ARCHITECTURES))
     args = parser.parse_args(argv)
-    start = time.perf_counter()
+    start, mnist = time.perf_counter(), load_mnist()
     for name in args.arch:
-        path = save_channel_images(load_model(name), name)
+        path = save_channel_images(load_model(name), name, mnist)
         print(f"{name}: {path} ({path.stat().st_size / 1024:.0f} KiB)")
     print(f"{time.perf_counter() - start:.1f} s in all")
 

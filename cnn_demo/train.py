@@ -127,7 +127,7 @@ def ship_derived(name: str, model: keras.Model, out_dir: Path = PRETRAINED_DIR) 
     weights so that no visitor waits for it: what each channel looks for, where drawings sit
     among the digits, its test-set scorecard."""
     mnist = load_mnist()
-    save_channel_images(model, name, out_dir)
+    save_channel_images(model, name, mnist, out_dir)
     save_space(DigitSpace.build(model, mnist), model, mnist, name, out_dir)
     save_scorecard(scorecard(Predictor(model), mnist.test.x, mnist.test.y), model, mnist, name, out_dir)
 

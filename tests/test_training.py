@@ -217,7 +217,7 @@ def test_a_shipped_training_writes_what_the_page_would_otherwise_compute_beside_
 
     train_and_ship("baseline", TrainingConfig(epochs=1, batch_size=128, train_size=512, seed=0), "mnist", tmp_path)
     model = load_model("baseline", tmp_path)
-    assert load_channel_images("baseline", model, tmp_path) == {}  # no convolution: nothing to show
+    assert load_channel_images("baseline", model, mnist, tmp_path) == {}  # no convolution: nothing to show
     assert load_space("baseline", model, mnist, tmp_path) is not None
     assert load_scorecard("baseline", model, mnist, tmp_path) is not None
 

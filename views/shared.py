@@ -68,7 +68,7 @@ def shipped_scorecard(name: str) -> Scorecard:
 
 @st.cache_resource(show_spinner=False)
 def shipped_channel_images(name: str) -> dict[str, np.ndarray] | None:
-    return load_channel_images(name, shipped_models().models[name])
+    return load_channel_images(name, shipped_models().models[name], mnist())
 
 
 @st.cache_resource(show_spinner="Placing the 10,000 test digits…")
