@@ -387,6 +387,20 @@ def test_all_models_reads_each_digit_right_with_every_architecture(app, drawing,
     assert table["Softmax says"].str.startswith(f"{d}, ").all()
 
 
+def test_all_models_names_the_weights_only_once_a_model_was_trained_here(app, drawing):
+    drawing.image = render(digit(1))
+    app.run()
+    open_tab(app, "drawing_tabs", "All models")
+    assert "Weights" not in table_with(app, "Prediction").columns  # all shipped: nothing to tell apart
+    start_tiny_training(app)
+    jobs(app)["baseline"].join(timeout=120)
+    app.run()
+    table = table_with(app, "Prediction")
+    baseline = table[table["Architecture"] == "Baseline"]
+    assert list(baseline["Weights"]) == ["shipped", "trained here"]
+    assert (table[table["Architecture"] != "Baseline"]["Weights"] == "shipped").all()
+
+
 def test_all_models_says_not_a_digit_for_a_letter_for_every_architecture(app, drawing):
     drawing.image = render([[(60, 240), (140, 40), (220, 240)], [(95, 160), (185, 160)]])
     app.run()

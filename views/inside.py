@@ -86,7 +86,12 @@ def show_all_models(steps: Preprocessed, own: Session) -> None:
             verdict = judge(probabilities, reading, steps.problem)
             rows.append({"Architecture": label, "Weights": weights, "Prediction": verdict.text,
                          "Softmax says": verdict.softmax_says, "Confidence": verdict.confidence})
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", column_config={
+    table = pd.DataFrame(rows)
+    if (table["Weights"] == "shipped").all():
+        # says nothing until a model is trained or uploaded here; without it, a 390 px phone
+        # shows the softmax's answer beside the verdict instead of cutting it off
+        table = table.drop(columns="Weights")
+    st.dataframe(table, hide_index=True, width="stretch", column_config={
         "Confidence": st.column_config.ProgressColumn("Confidence", format="percent", min_value=0, max_value=1)})
 
 
