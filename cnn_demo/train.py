@@ -5,6 +5,8 @@
     python -m cnn_demo.train --detector --arch all      # what is shipped: the detector, then every model
     python -m cnn_demo.train --arch residual --resume --epochs 3 --learning-rate 1e-4
                                                         # further, from the shipped weights
+    python -m cnn_demo.train --arch residual --teachers mnist_only.keras drawings.keras
+                                                        # distilled: see cnn_demo.distillation
     python -m cnn_demo.train --arch residual --backup-dir backup
                                                         # after an interruption, the same command
                                                         # goes on from the last whole epoch
@@ -94,11 +96,13 @@ def _row(model, config: TrainingConfig, data: TrainingData, result, recipe: str,
 
 def train_and_ship(name: str, config: TrainingConfig, recipe: str = "drawings",
                    out_dir: Path = PRETRAINED_DIR, resume: bool = False,
-                   backup_dir: Path | None = None) -> dict:
+                   backup_dir: Path | None = None, teachers: tuple[Path, Path] | None = None) -> dict:
     """Train one architecture, evaluate on all 10,000 test images, save model and metrics row.
 
     With `resume`, training goes on from the shipped weights, and the row says so. With
-    `backup_dir`, an interrupted training goes on from its last whole epoch (see `train`)."""
+    `backup_dir`, an interrupted training goes on from its last whole epoch (see `train`).
+    With `teachers` (two .keras files: the one for MNIST's images, the one for the pen
+    drawings), the model is distilled from them (see `cnn_demo.distillation`)."""
     data, description = recipe_data(recipe, config.seed or 0)
     metrics_path = out_dir / "metrics.json"
     model = build_for_training(name, config)
@@ -106,8 +110,24 @@ def train_and_ship(name: str, config: TrainingConfig, recipe: str = "drawings",
         from cnn_demo.pretrained import load_model
 
         model.set_weights(load_model(name, out_dir).get_weights())
-    result = train(model, data, config, verbose=2, backup_dir=backup_dir)
+    if teachers:
+        import keras
+
+        from cnn_demo.distillation import LABEL_WEIGHT, TEMPERATURE, Distiller, coded_labels
+        from cnn_demo.fitting import with_dtype_policy
+
+        # recipe_data puts MNIST's training images first
+        data = TrainingData(Split(data.train.x, coded_labels(data.train.y, len(load_mnist().train.y))))
+        distiller = Distiller(model, [with_dtype_policy(keras.models.load_model(t), config.precision)
+                                      for t in teachers])
+        result = train(distiller, data, config, verbose=2, backup_dir=backup_dir)
+        description += (f"; distilled (temperature {TEMPERATURE:g}, {LABEL_WEIGHT:.0%} of the loss on the labels) "
+                        f"from {teachers[0]} on MNIST's images and {teachers[1]} on the pen drawings")
+    else:
+        result = train(model, data, config, verbose=2, backup_dir=backup_dir)
     row = {"label": get_architecture(name).label, **_row(model, config, data, result, recipe, description)}
+    if teachers:
+        row["teachers"] = [str(t) for t in teachers]
     metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}  # as it is now
     if resume:
         before = metrics[name]
@@ -164,6 +184,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--backup-dir", type=Path,
                         help="save each training's state there after every epoch; the same command "
                              "run again after an interruption goes on from the last whole epoch")
+    parser.add_argument("--teachers", type=Path, nargs=2, metavar=("MNIST_TEACHER", "DRAWINGS_TEACHER"),
+                        help="distil from two .keras models: the first answers for MNIST's images, the second "
+                             "for the pen drawings (drawings recipe only; see cnn_demo.distillation)")
     parser.add_argument("--derived-only", action="store_true",
                         help="no training: rewrite what is shipped beside the weights (channels, spaces, scorecards)")
     args = parser.parse_args(argv)
@@ -178,6 +201,8 @@ def main(argv: list[str] | None = None) -> None:
 
     if not args.detector and not args.arch:
         parser.error("name at least one --arch (or all), or --detector")
+    if args.teachers and args.recipe != "drawings":
+        parser.error("--teachers distils on the drawings recipe: MNIST's images and the pen drawings")
     names = list(ARCHITECTURES) if "all" in args.arch else list(dict.fromkeys(args.arch))
     if args.derived_only:
         from cnn_demo.pretrained import load_model
@@ -196,7 +221,8 @@ def main(argv: list[str] | None = None) -> None:
     for name in names:
         arch = ARCHITECTURES[name]
         print(f"== {name}, {args.recipe} recipe" + (", with augmentation" if arch.augment else ""))
-        row = train_and_ship(name, config_for(arch), args.recipe, args.out_dir, args.resume, backup_for(name))
+        row = train_and_ship(name, config_for(arch), args.recipe, args.out_dir, args.resume, backup_for(name),
+                             args.teachers)
         print(f"{name}: test accuracy {row['test_accuracy']:.4f}, "
               f"{row['seconds_per_epoch']:.1f} s/epoch, {row['params']:,} params")
 

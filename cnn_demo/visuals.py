@@ -248,7 +248,8 @@ def comparison_rows(metrics: dict[str, dict], pen_digits: dict[str, float] | Non
             "Tutorial: MNIST test": _pct(arch.article_accuracy),
             "Params": row.get("params"),
             "Recipe": {"drawings": "MNIST + pen drawings", "mnist": "MNIST"}.get(row.get("recipe", "mnist"))
-                      + (", augmented" if row.get("augmented") else ""),
+                      + (", augmented" if row.get("augmented") else "")
+                      + (", distilled" if row.get("teachers") else ""),
             "Epochs": str(row.get("epochs", "—")),
             "s/epoch here": "—" if seconds is None else f"{seconds:.1f}",
             "Tutorial: s/epoch": "—" if arch.article_seconds_per_epoch is None

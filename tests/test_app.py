@@ -454,6 +454,7 @@ def test_comparison_table_lists_every_architecture_beside_the_tutorials_figures(
     assert table["MNIST test here"].str.fullmatch(r"\d\d\.\d\d%").all()
     assert table.loc["Pooled", "Recipe"] == "MNIST + pen drawings, augmented"
     assert table.loc["Conv", "Recipe"] == "MNIST + pen drawings"
+    assert table.loc["Residual", "Recipe"] == "MNIST + pen drawings, augmented, distilled"
 
 
 def test_comparison_table_shows_the_accuracies_right_after_the_architecture(app):

@@ -70,7 +70,9 @@ def show_comparison() -> None:
     st.caption(f"Here: the shipped weights, trained with `python -m cnn_demo.train` on this project's "
                f"2-core CPU machine; MNIST accuracy on all 10,000 test images; pen digits: real "
                f"pen-written digits by people none of the models learned from "
-               f"(`python -m cnn_demo.evaluate`). Recipe: what each was trained on. Tutorial: the "
+               f"(`python -m cnn_demo.evaluate`). Recipe: what each was trained on; distilled: taught "
+               f"the answers of two trained models too, one that knows MNIST for MNIST's images and one "
+               f"that knows the pen drawings for those. Tutorial: the "
                f"published figures of {TUTORIAL}, for its three models.")
 
 

@@ -1,0 +1,51 @@
+"""Distillation: the student learns from the labels and from the teacher of each image's source."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+
+from cnn_demo.architectures import get_architecture
+from cnn_demo.data import Split
+from cnn_demo.distillation import Distiller, coded_labels
+from cnn_demo.fitting import TrainingConfig, TrainingData, train
+
+
+def constant_teacher(digit: int, share: float = 0.9) -> keras.Model:
+    """A softmax model that gives `digit` `share` of its probability, whatever it is shown."""
+    p = np.full(10, (1 - share) / 9)
+    p[digit] = share
+    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(),
+                              keras.layers.Dense(10, activation="softmax")])
+    model.layers[-1].set_weights([np.zeros((784, 10)), np.log(p)])
+    return model
+
+
+def test_coded_labels_say_which_images_come_from_mnist_and_which_are_drawn():
+    assert list(coded_labels(np.array([3, 7, 3, 0]), from_mnist=2)) == [3, 7, 13, 10]
+
+
+def test_a_student_learns_from_the_teacher_of_each_images_source():
+    # MNIST's images blank, the drawings all ink, every label 0; MNIST's teacher says 3, the drawings' 7
+    x = np.concatenate([np.zeros((256, 28, 28, 1)), np.ones((256, 28, 28, 1))]).astype(np.float32)
+    y = coded_labels(np.zeros(512, np.int64), from_mnist=256)
+    config = TrainingConfig(epochs=3, batch_size=32, learning_rate=1e-2, train_size=512, seed=0,
+                            precision="float32")
+    keras.utils.set_random_seed(0)
+    student = get_architecture("baseline").build()
+    result = train(Distiller(student, [constant_teacher(3), constant_teacher(7)]),
+                   TrainingData(Split(x, y)), config)
+    assert result.epochs_completed == 3
+    blank, inked = student.predict(x[[0, -1]], verbose=0)
+    assert blank.argmax() == inked.argmax() == 0  # the labels weigh as much as the teachers
+    assert blank[3] > 0.2 and inked[7] > 0.2  # and each kind of image learned its own teacher's answer
+    assert blank[3] > 5 * blank[7] and inked[7] > 5 * inked[3]
+
+
+def test_teachers_are_only_for_the_drawings_recipe(tmp_path):
+    from cnn_demo.train import main
+
+    with pytest.raises(SystemExit):
+        main(["--arch", "residual", "--recipe", "mnist", "--teachers", "a.keras", "b.keras",
+              "--out-dir", str(tmp_path)])
