@@ -123,9 +123,9 @@ def tile_png(values: np.ndarray, scale: Scale) -> tuple[bytes, int, int]:
 
 
 def grid_html(values: np.ndarray, scale: Scale | None = None, cell: int = CELL_PX,
-              caption: str = "", labels: list[str] | None = None) -> str:
+              caption: str = "", labels: list[str] | None = None, ends: tuple[str, str] | None = None) -> str:
     """One layer's channels as an HTML block: the picture, channel numbers (or `labels`) on it,
-    a colour bar."""
+    a colour bar (its two ends labelled by `ends`, else by the scale's values)."""
     scale = scale or Scale.of(values)
     n = values.shape[2]
     repeat = math.ceil(MIN_CELL / values.shape[0]) if values.shape[0] < MIN_CELL else 1
@@ -135,13 +135,21 @@ def grid_html(values: np.ndarray, scale: Scale | None = None, cell: int = CELL_P
     width = columns * cell + (columns - 1) * max(1, round(cell / w))
     data = base64.b64encode(png).decode()
     numbers = "".join(f"<span>{html.escape(str(label))}</span>" for label in (labels or range(n)))
-    bar = colour_bar_html(scale, *scale.ends())
+    bar = colour_bar_html(scale, *(ends or scale.ends()))
     label = f' aria-label="{html.escape(caption)}"' if caption else ""
     return (f'<div class="cnn-maps" style="max-width:{width}px">'
             f'<div class="cnn-grid" style="--cols:{columns};--rows:{rows};--gapx:{1 / (columns * (w + 1) - 1):.6f};'
             f'--gapy:{1 / (rows * (h + 1) - 1):.6f}">'
             f'<img src="data:image/png;base64,{data}" alt=""{label}>'
             f'<div class="cnn-numbers">{numbers}</div></div>{bar}</div>')
+
+
+def each_channel_scaled(values: np.ndarray) -> np.ndarray:
+    """(H, W, C) values with each channel divided by its own largest magnitude (so in [-1, 1]):
+    a weak channel's shape shows as clearly as a strong one's."""
+    values = np.asarray(values, np.float32)
+    high = np.abs(values).max(axis=(0, 1), keepdims=True)
+    return np.divide(values, high, out=np.zeros_like(values), where=high > 0)
 
 
 def colour_bar_html(scale: Scale, low: str, high: str) -> str:

@@ -427,6 +427,18 @@ def test_learned_filters_show_the_first_convolutions_numbered_kernels(app):
     assert "<span>0</span>" in grid and "<span>63</span>" in grid and "<span>64</span>" not in grid
 
 
+def test_learned_filters_are_each_drawn_on_their_own_colour_scale_until_the_switch_is_turned_off(
+        app, shipped_models):
+    from cnn_demo.visuals import first_layer_weights
+
+    [grid] = [b for b in html_blocks(app) if 'class="cnn-maps"' in b]
+    assert "−its largest" in grid and "+its largest" in grid
+    app.toggle(key="filter_scales").set_value(False).run()
+    [grid] = [b for b in html_blocks(app) if 'class="cnn-maps"' in b]
+    strongest = np.abs(first_layer_weights(shipped_models.models["pooled"])[1]).max()
+    assert "its largest" not in grid and f"<span>{strongest:.3g}</span>" in grid
+
+
 def test_baseline_filters_are_its_dense_units_as_28x28_pictures_not_edge_filters(app):
     choose(app, "baseline")
     assert any(md.value == "**dense_1** · 32 dense units, each weighing all 784 pixels" for md in app.markdown)
