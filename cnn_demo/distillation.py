@@ -55,6 +55,8 @@ class Distiller(keras.Model):
             teacher.trainable = False
         self.loss_tracker = keras.metrics.Mean(name="loss")
         self.accuracy = keras.metrics.SparseCategoricalAccuracy(name="accuracy")
+        # Its parts are built models; BackupAndRestore (`--backup-dir`) refuses an unbuilt model.
+        self.built = True
 
     def compile(self, optimizer="adam", loss=None, metrics=None, **kwargs):
         """Only the optimizer is used: `train_step` computes the distillation's own loss."""

@@ -5,11 +5,13 @@ from __future__ import annotations
 import keras
 import numpy as np
 import pytest
+from interrupted import InterruptedAfter
 
 from cnn_demo.architectures import get_architecture
 from cnn_demo.data import Split
 from cnn_demo.distillation import Distiller, coded_labels
 from cnn_demo.fitting import TrainingConfig, TrainingData, train
+from cnn_demo.progress import TrainingProgress
 
 
 def constant_teacher(digit: int, share: float = 0.9) -> keras.Model:
@@ -41,6 +43,22 @@ def test_a_student_learns_from_the_teacher_of_each_images_source():
     assert blank.argmax() == inked.argmax() == 0  # the labels weigh as much as the teachers
     assert blank[3] > 0.2 and inked[7] > 0.2  # and each kind of image learned its own teacher's answer
     assert blank[3] > 5 * blank[7] and inked[7] > 5 * inked[3]
+
+
+def test_an_interrupted_distillation_goes_on_from_its_last_whole_epoch(tmp_path):
+    x = np.random.default_rng(0).random((64, 28, 28, 1), np.float32)
+    data = TrainingData(Split(x, coded_labels(np.zeros(64, np.int64), from_mnist=32)))
+    config = TrainingConfig(epochs=3, batch_size=32, train_size=64, seed=0, precision="float32")
+    teachers = [constant_teacher(3), constant_teacher(7)]
+    backup = tmp_path / "backup"
+    with pytest.raises(KeyboardInterrupt):
+        train(Distiller(get_architecture("baseline").build(), teachers), data, config,
+              InterruptedAfter(1, config.epochs), backup_dir=backup)
+    progress, distiller = TrainingProgress(config.epochs), Distiller(get_architecture("baseline").build(), teachers)
+    result = train(distiller, data, config, progress, backup_dir=backup)
+    assert [e.epoch for e in progress.snapshot().epoch_ends] == [1, 2]  # the first was not run again
+    assert result.epochs_completed == 3
+    assert int(distiller.optimizer.iterations) == 6  # 2 batches an epoch, the first epoch's restored
 
 
 def test_teachers_are_only_for_the_drawings_recipe(tmp_path):

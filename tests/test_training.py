@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from interrupted import InterruptedAfter
 
 from cnn_demo.architectures import get_architecture
 from cnn_demo.fitting import PRESETS, TrainingConfig, build_for_training, live_config, mnist_training_data, train
@@ -235,19 +236,6 @@ def test_derived_only_rewrites_what_the_page_reads_beside_shipped_weights_withou
     shipped = load_metrics()[0]["baseline"]["test_accuracy"]
     assert load_scorecard("baseline", model, mnist, tmp_path).accuracy == pytest.approx(shipped, abs=1e-4)
     assert not (tmp_path / "metrics.json").exists()  # nothing was trained
-
-
-class InterruptedAfter(TrainingProgress):
-    """A progress that presses Ctrl-C once `epochs` epochs have ended, as a person would."""
-
-    def __init__(self, epochs: int, total: int) -> None:
-        super().__init__(total)
-        self.epochs = epochs
-
-    def add_epoch(self, event) -> None:
-        super().add_epoch(event)
-        if event.epoch + 1 == self.epochs:
-            raise KeyboardInterrupt
 
 
 def test_an_interrupted_training_goes_on_from_its_last_whole_epoch_with_the_optimizers_state(mnist, tmp_path):
