@@ -61,6 +61,22 @@ def test_an_interrupted_distillation_goes_on_from_its_last_whole_epoch(tmp_path)
     assert int(distiller.optimizer.iterations) == 6  # 2 batches an epoch, the first epoch's restored
 
 
+def test_a_distilled_training_ships_the_plain_student_and_names_its_teachers(tmp_path):
+    from cnn_demo.pretrained import load_model
+    from cnn_demo.train import train_and_ship
+
+    teachers = (tmp_path / "mnist_teacher.keras", tmp_path / "drawings_teacher.keras")
+    constant_teacher(3).save(teachers[0])
+    constant_teacher(7).save(teachers[1])
+    config = TrainingConfig(epochs=1, batch_size=128, train_size=512, seed=0, precision="float32")
+    row = train_and_ship("baseline", config, "mnist", tmp_path, teachers=teachers)
+    assert row["teachers"] == [str(t) for t in teachers]
+    assert f"from {teachers[0]} on MNIST's images and {teachers[1]} on the pen drawings" in row["recipe_description"]
+    shipped = load_model("baseline", tmp_path)
+    assert type(shipped) is not Distiller and shipped.count_params() == 26_506
+    assert row["test_accuracy"] > 0.5  # the labels were learned too
+
+
 def test_teachers_are_only_for_the_drawings_recipe(tmp_path):
     from cnn_demo.train import main
 
