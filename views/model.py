@@ -40,14 +40,15 @@ def show_filters(model) -> None:
     # Each filter on its own scale by default: on one scale, 31 of the shipped Residual's 32 stem
     # filters stayed under a third of the colour range (its strongest weight is 2.91, the median
     # filter's largest 0.17; Pooled: 10 of 64), so nearly all of them looked black.
-    own_scales = st.toggle("Each filter on its own colour scale", value=True, key="filter_scales",
+    noun = "unit" if dense else "filter"
+    own_scales = st.toggle(f"Each {noun} on its own colour scale", value=True, key="filter_scales",
                            help="Off: one colour scale for all of them, to compare their strengths.")
     cell = 72 if weights.shape[0] < 10 else 56
     if own_scales:
         st.html(maps.grid_html(maps.each_channel_scaled(weights), maps.Scale(True, 1.0), cell=cell,
                                ends=("−its largest", "+its largest")))
-        st.caption("Each is drawn on its own scale, its largest weight in full colour, so a weak one "
-                   "shows its shape as clearly as a strong one.")
+        st.caption(f"Each {noun} is drawn on its own scale, its largest weight in full colour, so a weak "
+                   f"one shows its pattern as clearly as a strong one.")
     else:
         st.html(maps.grid_html(weights, maps.Scale(True, float(np.abs(weights).max())), cell=cell))
 
