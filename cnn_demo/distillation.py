@@ -23,7 +23,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-# Common values from the literature, not tuned here: both distillation runs so far (15 and 30 epochs) used these.
+# Common values from the literature, not tuned here: every distillation so far (four Residuals, two
+# Pooleds; docs/handwriting_trials.md) used these.
 TEMPERATURE = 4.0  # softens both answers, so that a teacher's second and third choices count
 LABEL_WEIGHT = 0.5  # of the loss: cross-entropy on the labels; the rest, the teachers' answers
 SOURCES = 10  # a coded label is label + SOURCES * source (0: MNIST, 1: pen drawings)
