@@ -96,13 +96,14 @@ def _row(model, config: TrainingConfig, data: TrainingData, result, recipe: str,
 
 def train_and_ship(name: str, config: TrainingConfig, recipe: str = "drawings",
                    out_dir: Path = PRETRAINED_DIR, resume: bool = False,
-                   backup_dir: Path | None = None, teachers: tuple[Path, Path] | None = None) -> dict:
+                   backup_dir: Path | None = None, teachers: tuple[str | Path, str | Path] | None = None) -> dict:
     """Train one architecture, evaluate on all 10,000 test images, save model and metrics row.
 
     With `resume`, training goes on from the shipped weights, and the row says so. With
     `backup_dir`, an interrupted training goes on from its last whole epoch (see `train`).
-    With `teachers` (two .keras files: the one for MNIST's images, the one for the pen
-    drawings), the model is distilled from them (see `cnn_demo.distillation`)."""
+    With `teachers` (the .keras file for MNIST's images, the one for the pen drawings; either
+    may be several files joined by commas, whose answers are averaged), the model is distilled
+    from them (see `cnn_demo.distillation`)."""
     data, description = recipe_data(recipe, config.seed or 0)
     metrics_path = out_dir / "metrics.json"
     model = build_for_training(name, config)
@@ -113,16 +114,19 @@ def train_and_ship(name: str, config: TrainingConfig, recipe: str = "drawings",
     if teachers:
         import keras
 
-        from cnn_demo.distillation import LABEL_WEIGHT, TEMPERATURE, Distiller, coded_labels
+        from cnn_demo.distillation import LABEL_WEIGHT, TEMPERATURE, Distiller, averaged, coded_labels
         from cnn_demo.fitting import with_dtype_policy
 
+        sides = [str(side).split(",") for side in teachers]
         # recipe_data puts MNIST's training images first
         data = TrainingData(Split(data.train.x, coded_labels(data.train.y, len(load_mnist().train.y))))
-        distiller = Distiller(model, [with_dtype_policy(keras.models.load_model(t), config.precision)
-                                      for t in teachers])
+        distiller = Distiller(model, [averaged([with_dtype_policy(keras.models.load_model(f), config.precision)
+                                                for f in side]) for side in sides])
         result = train(distiller, data, config, verbose=2, backup_dir=backup_dir)
+        mnist_teacher, drawings_teacher = (side[0] if len(side) == 1 else f"the average of {' and '.join(side)}"
+                                           for side in sides)
         description += (f"; distilled (temperature {TEMPERATURE:g}, {LABEL_WEIGHT:.0%} of the loss on the labels) "
-                        f"from {teachers[0]} on MNIST's images and {teachers[1]} on the pen drawings")
+                        f"from {mnist_teacher} on MNIST's images and {drawings_teacher} on the pen drawings")
     else:
         result = train(model, data, config, verbose=2, backup_dir=backup_dir)
     row = {"label": get_architecture(name).label, **_row(model, config, data, result, recipe, description)}
@@ -184,9 +188,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--backup-dir", type=Path,
                         help="save each training's state there after every epoch; the same command "
                              "run again after an interruption goes on from the last whole epoch")
-    parser.add_argument("--teachers", type=Path, nargs=2, metavar=("MNIST_TEACHER", "DRAWINGS_TEACHER"),
+    parser.add_argument("--teachers", nargs=2, metavar=("MNIST_TEACHER", "DRAWINGS_TEACHER"),
                         help="distil from two .keras models: the first answers for MNIST's images, the second "
-                             "for the pen drawings (drawings recipe only; see cnn_demo.distillation)")
+                             "for the pen drawings; either may be several files joined by commas, whose answers "
+                             "are averaged (drawings recipe only; see cnn_demo.distillation)")
     parser.add_argument("--derived-only", action="store_true",
                         help="no training: rewrite what is shipped beside the weights (channels, spaces, scorecards)")
     args = parser.parse_args(argv)

@@ -9,8 +9,8 @@ from interrupted import InterruptedAfter
 
 from cnn_demo.architectures import get_architecture
 from cnn_demo.data import Split
-from cnn_demo.distillation import Distiller, coded_labels
-from cnn_demo.fitting import TrainingConfig, TrainingData, train
+from cnn_demo.distillation import Distiller, averaged, coded_labels
+from cnn_demo.fitting import TrainingConfig, TrainingData, train, with_dtype_policy
 from cnn_demo.progress import TrainingProgress
 
 
@@ -26,6 +26,13 @@ def constant_teacher(digit: int, share: float = 0.9) -> keras.Model:
 
 def test_coded_labels_say_which_images_come_from_mnist_and_which_are_drawn():
     assert list(coded_labels(np.array([3, 7, 3, 0]), from_mnist=2)) == [3, 7, 13, 10]
+
+
+def test_several_teachers_for_one_source_answer_their_mean():
+    teacher = averaged([with_dtype_policy(constant_teacher(3), "mixed_bfloat16"), constant_teacher(7)])
+    p = keras.ops.convert_to_numpy(teacher(np.zeros((1, 28, 28, 1), np.float32)))[0]
+    assert p.dtype == np.float32
+    np.testing.assert_allclose(p[[3, 7, 0]], [(0.9 + 0.1 / 9) / 2, (0.9 + 0.1 / 9) / 2, 0.1 / 9], rtol=0.01)
 
 
 def test_a_student_learns_from_the_teacher_of_each_images_source():
@@ -75,6 +82,19 @@ def test_a_distilled_training_ships_the_plain_student_and_names_its_teachers(tmp
     shipped = load_model("baseline", tmp_path)
     assert type(shipped) is not Distiller and shipped.count_params() == 26_506
     assert row["test_accuracy"] > 0.5  # the labels were learned too
+
+
+def test_a_distillation_from_averaged_teachers_names_each_of_them(tmp_path):
+    from cnn_demo.train import train_and_ship
+
+    files = [tmp_path / f"teacher_{d}.keras" for d in (3, 7, 1)]
+    for digit, file in zip((3, 7, 1), files):
+        constant_teacher(digit).save(file)
+    config = TrainingConfig(epochs=1, batch_size=128, train_size=256, seed=0, precision="float32")
+    row = train_and_ship("baseline", config, "mnist", tmp_path, teachers=(files[0], f"{files[1]},{files[2]}"))
+    assert row["teachers"] == [str(files[0]), f"{files[1]},{files[2]}"]
+    assert (f"from {files[0]} on MNIST's images and the average of {files[1]} and {files[2]} on the pen drawings"
+            in row["recipe_description"])
 
 
 def test_teachers_are_only_for_the_drawings_recipe(tmp_path):
