@@ -13,7 +13,7 @@ more pen digits than any Residual before and MNIST within 0.06 points of the MNI
 (docs/handwriting_trials.md). Either teacher may be several models joined by commas, which answer
 their averaged softmax (`averaged`): taught by two averaged on MNIST and three on the drawings, a
 Residual read MNIST 99.68% and 98.92% of those pen digits: 7 images and 4 drawings more than the
-shipped one, under the counts' sampling error, with 3 more wrong claims; not shipped.
+shipped one, not told from chance (McNemar p = 0.25, 0.56), with 3 more wrong claims; not shipped.
 
 Keras's own `keras.distillation.Distiller` takes one teacher and expects logits; these models
 end in a softmax, and the teacher here depends on where the image came from, so the source
