@@ -206,9 +206,14 @@ def as_float32(model: keras.Model) -> keras.Model:
 
 
 def build_for_training(architecture: str, config: TrainingConfig, classes: int | None = None) -> keras.Model:
-    """A fresh model of a registry architecture, in the config's precision."""
+    """A fresh model of a registry architecture, in the config's precision; its initial weights
+    drawn from the config's seed when it has one."""
     from cnn_demo.architectures import get_architecture
 
+    # Until 2026-12-05 only `train` seeded, after the model was built: "seed 1" fixed the
+    # drawings, augmentations and order, but every training started from other weights.
+    if config.seed is not None:
+        keras.utils.set_random_seed(config.seed)
     arch = get_architecture(architecture)
     model = arch.build() if classes is None else arch.build(classes)
     return model if config.precision == FLOAT32 else with_dtype_policy(model, config.precision)

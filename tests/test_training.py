@@ -126,6 +126,14 @@ def test_model_trained_in_bfloat16_is_saved_as_float32_without_loss(mnist, tmp_p
         np.testing.assert_array_equal(a, b)
 
 
+def test_a_seeded_training_starts_from_the_same_weights_every_time():
+    first, again, other = (build_for_training("pooled", TrainingConfig(seed=seed, precision="float32"))
+                           for seed in (1, 1, 2))
+    for a, b in zip(first.get_weights(), again.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(first.get_weights()[0], other.get_weights()[0])
+
+
 def test_unknown_precision_error_lists_the_allowed_ones():
     with pytest.raises(ValueError, match="float32, mixed_bfloat16"):
         TrainingConfig(precision="float16")
