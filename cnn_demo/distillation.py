@@ -38,7 +38,10 @@ def averaged(teachers: list[keras.Model]) -> keras.Model:
     if len(teachers) == 1:
         return teachers[0]
     image = keras.Input(teachers[0].input_shape[1:])
-    return keras.Model(image, keras.layers.Average(dtype="float32")([t(image) for t in teachers]))
+    # Models of one registry entry share its name ("residual"), and a functional model refuses two
+    # parts of one name: each teacher is wrapped in a model of its own name.
+    members = [keras.Model(image, t(image), name=f"teacher_{i}") for i, t in enumerate(teachers)]
+    return keras.Model(image, keras.layers.Average(dtype="float32")([m(image) for m in members]))
 
 
 def coded_labels(labels: np.ndarray, from_mnist: int) -> np.ndarray:
@@ -81,11 +84,19 @@ class Distiller(keras.Model):
     def call(self, x, training=False):
         return self.student(x, training=training)
 
+    def answers(self, x, source):
+        """Each image's teacher's softmax, in the batch's order: a teacher sees only its own source's
+        images (all of them before, so a five-network distillation ran every image through five)."""
+        source = tf.cast(source, tf.int32)
+        images = tf.dynamic_partition(x, source, len(self.teachers))
+        places = tf.dynamic_partition(tf.range(tf.shape(source)[0]), source, len(self.teachers))
+        return tf.dynamic_stitch(places, [tf.cast(teacher(part, training=False), tf.float32)
+                                          for teacher, part in zip(self.teachers, images)])
+
     def train_step(self, data):
         x, coded = data
         labels, source = coded % SOURCES, coded // SOURCES
-        answers = tf.stack([tf.cast(t(x, training=False), tf.float32) for t in self.teachers], axis=1)
-        taught = tf.exp(_softened(tf.gather(answers, source, axis=1, batch_dims=1), TEMPERATURE))
+        taught = tf.exp(_softened(self.answers(x, source), TEMPERATURE))
         with tf.GradientTape() as tape:
             p = tf.cast(self.student(x, training=True), tf.float32)
             on_labels = keras.losses.sparse_categorical_crossentropy(labels, p)

@@ -15,11 +15,12 @@ from cnn_demo.progress import TrainingProgress
 
 
 def constant_teacher(digit: int, share: float = 0.9) -> keras.Model:
-    """A softmax model that gives `digit` `share` of its probability, whatever it is shown."""
+    """A softmax model that gives `digit` `share` of its probability, whatever it is shown. Every
+    one has the same name, as every model built by one registry entry has ("residual")."""
     p = np.full(10, (1 - share) / 9)
     p[digit] = share
     model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(),
-                              keras.layers.Dense(10, activation="softmax")])
+                              keras.layers.Dense(10, activation="softmax")], name="teacher")
     model.layers[-1].set_weights([np.zeros((784, 10)), np.log(p)])
     return model
 
@@ -33,6 +34,20 @@ def test_several_teachers_for_one_source_answer_their_mean():
     p = keras.ops.convert_to_numpy(teacher(np.zeros((1, 28, 28, 1), np.float32)))[0]
     assert p.dtype == np.float32
     np.testing.assert_allclose(p[[3, 7, 0]], [(0.9 + 0.1 / 9) / 2, (0.9 + 0.1 / 9) / 2, 0.1 / 9], rtol=0.01)
+
+
+def test_each_image_gets_its_own_sources_teacher_answer_in_the_batchs_order():
+    distiller = Distiller(get_architecture("baseline").build(), [constant_teacher(3), constant_teacher(7)])
+    x = np.zeros((4, 28, 28, 1), np.float32)
+    answers = keras.ops.convert_to_numpy(distiller.answers(x, np.array([1, 0, 0, 1])))
+    assert list(answers.argmax(axis=1)) == [7, 3, 3, 7]
+    np.testing.assert_allclose(answers.max(axis=1), 0.9, rtol=1e-5)
+
+
+def test_a_batch_of_one_source_alone_needs_only_its_teacher():
+    distiller = Distiller(get_architecture("baseline").build(), [constant_teacher(3), constant_teacher(7)])
+    answers = keras.ops.convert_to_numpy(distiller.answers(np.zeros((2, 28, 28, 1), np.float32), np.array([1, 1])))
+    assert answers.shape == (2, 10) and list(answers.argmax(axis=1)) == [7, 7]
 
 
 def test_a_student_learns_from_the_teacher_of_each_images_source():
