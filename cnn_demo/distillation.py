@@ -90,8 +90,14 @@ class Distiller(keras.Model):
         source = tf.cast(source, tf.int32)
         images = tf.dynamic_partition(x, source, len(self.teachers))
         places = tf.dynamic_partition(tf.range(tf.shape(source)[0]), source, len(self.teachers))
-        return tf.dynamic_stitch(places, [tf.cast(teacher(part, training=False), tf.float32)
-                                          for teacher, part in zip(self.teachers, images)])
+        return tf.dynamic_stitch(places, [self._answer(teacher, part) for teacher, part in zip(self.teachers, images)])
+
+    @staticmethod
+    def _answer(teacher: keras.Model, images):
+        # A batch may hold no image of a source (an epoch's last few), and a compiled convolution
+        # refuses an empty batch ("input depth must be evenly divisible by filter depth: 1 vs 32").
+        return tf.cond(tf.shape(images)[0] > 0, lambda: tf.cast(teacher(images, training=False), tf.float32),
+                       lambda: tf.zeros((0, teacher.output_shape[-1])))
 
     def train_step(self, data):
         x, coded = data
