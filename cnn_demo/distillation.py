@@ -29,7 +29,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-# Common values from the literature, not tuned here: every distillation so far (five Residuals, two
+# Common values from the literature, not tuned here: every distillation so far (seven Residuals, two
 # Pooleds; docs/handwriting_trials.md) used these.
 TEMPERATURE = 4.0  # softens both answers, so that a teacher's second and third choices count
 LABEL_WEIGHT = 0.5  # of the loss: cross-entropy on the labels; the rest, the teachers' answers
