@@ -162,8 +162,11 @@ def with_convention(strokes: list, label: int, rng: np.random.Generator) -> list
         extra = [[(x - half, y), (x + half, y + rng.uniform(-0.03, 0.03))]]
     elif label == 1 and w < 0.35 * h:
         top = min((p for s in strokes for p in s), key=lambda p: p[1])
+        # as long and as steep as the training writers' own: of their 650 ones, 159 have a flag,
+        # 0.35 of the height long at the median, 0.57 at the 90th percentile, 22-79 degrees from
+        # level (10th-90th); a 0.55 / 60 degree cap left out the longest and steepest tenth
         if rng.random() < 0.7:  # a flag from the top, down to the left
-            length, angle = rng.uniform(0.15, 0.55) * h, math.radians(rng.uniform(20, 60))
+            length, angle = rng.uniform(0.15, 0.8) * h, math.radians(rng.uniform(20, 75))
             extra.append([(top[0] - length * math.cos(angle), top[1] + length * math.sin(angle)), top])
         if rng.random() < 0.4:  # a foot
             half = rng.uniform(0.15, 0.3) * h

@@ -19,8 +19,8 @@ import numpy as np
 # digit for 95.1% of real digits, a wrong one for 0.35%, says "not a digit" for 2.4% (mostly
 # round zeros and plain ones, which are also the letters O and I) and claims a digit for 9.8%
 # of letters and symbols. That was the Residual of then (2026-11-25); with the same thresholds the
-# shipped, distilled one claims the right digit for 95.37%, a wrong one for 0.39%, says "not a
-# digit" for 0.45% and claims a digit for 10.00% of letters and symbols (README, "Real pen drawings").
+# shipped, distilled one claims the right digit for 95.39%, a wrong one for 0.41%, says "not a
+# digit" for 0.47% and claims a digit for 9.99% of letters and symbols (README, "Real pen drawings").
 SURE_THRESHOLD = 0.8  # below this top probability the answer is shown as a doubt
 NOT_A_DIGIT_THRESHOLD = 0.85  # the detector's probability of "not a digit" from which the page says so
 SECOND_OPINION = True  # a model that reads another digit than the detector is shown as a doubt

@@ -34,3 +34,21 @@ def test_bars_through_a_zero_run_from_just_past_its_loop_to_over_twice_its_heigh
     bars = [np.asarray(s[1]) for s in _conventional_zeros() if len(s) == 2]
     lengths = [np.linalg.norm(bar[1] - bar[0]) for bar in bars]
     assert min(lengths) < 1.5 * height and max(lengths) > 2 * height
+
+
+STEM = [[(0.5, 0.1), (0.5, 0.9)]]  # a plain one, 0.8 high, its top at (0.5, 0.1)
+
+
+def test_a_ones_flag_runs_down_to_the_left_from_its_top_as_long_and_steep_as_the_training_writers_own():
+    flags = []
+    for seed in range(200):
+        strokes = with_convention(STEM, 1, np.random.default_rng(seed))
+        assert strokes[0] == STEM[0]
+        flags += [np.asarray(s) for s in strokes[1:] if tuple(s[-1]) == STEM[0][0]]  # a foot ends elsewhere
+    starts = np.array([flag[0] for flag in flags])
+    dx, dy = 0.5 - starts[:, 0], starts[:, 1] - 0.1
+    lengths, angles = np.hypot(dx, dy) / 0.8, np.degrees(np.arctan2(dy, dx))
+    assert (dx > 0).all() and (dy > 0).all()
+    # the training writers' flags: 0.57 of the height at the 90th percentile, 22-79 degrees from level
+    assert lengths.min() >= 0.15 and 0.7 < lengths.max() <= 0.8
+    assert angles.min() >= 20 and 70 < angles.max() <= 75
