@@ -261,7 +261,7 @@ ARCHITECTURES: dict[str, Architecture] = {
             "Blocks that add their input to their output, so each learns a correction.",
             # Shipped: distilled (cnn_demo/distillation.py) from the MNIST-only Residual and the
             # plain-pen drawings one: MNIST 99.60%, held-out pen digits 98.90% (the teachers:
-            # 99.67 / 93.02% and 99.35 / 98.58%). Of twenty-two other trainings (more epochs, MNIST
+            # 99.67 / 93.02% and 99.35 / 98.58%). Of twenty-three other trainings (more epochs, MNIST
             # twice, elastic distortion, half the writers, wider, weight averaging, more teachers, ...)
             # two read more of both, by less than a second seed moves them, and neither did again
             # with seed 2: two-sided teachers (99.68 / 98.92%) and MNIST twice (99.64 / 98.98%, but
