@@ -293,7 +293,8 @@ def main(argv: list[str] | None = None) -> dict:
     # One letter of the full run's 60 moves a figure by 1.7 points, more than the 1-point target
     # (Residual, 2026-12-06): a larger sample tells a page that reads differently from chance.
     parser.add_argument("--pen-sample", type=int, nargs=2, metavar=("DIGITS", "LETTERS"),
-                        help="pen drawings to compare (default: 120 digits and 60 letters)")
+                        help=f"pen drawings to compare (default: {FULL.pen_digits} digits and "
+                             f"{FULL.pen_letters} letters, or one of each with --quick)")
     args = parser.parse_args(argv)
     settings = QUICK if args.quick else FULL
     if args.pen_sample:
