@@ -59,6 +59,11 @@ def digit(d: int, where: tuple[float, float, float] = CENTRED) -> list[Stroke]:
 # 2.4% changed verdict between the two pens: most of the page's 4.4% disagreement with the
 # evaluation command, which fell to 1.7% (3.3% with the Pooled shipped since, largest difference
 # in a figure 0.8 points either way; python -m cnn_demo.bench --sections pen_drawings).
+# Skia itself (Chromium's rasteriser, skia-python 144) drawing the canvas's own path, fabric's
+# quadratic curves through the mouse's points, came little closer on 30 other drawings: 2.14% of
+# the ink against this pen's 2.45% (2026-12-06). What is left is anti-aliasing at the edges, as
+# much lighter as darker: the page differs from itself by 1.8% when its canvas sits a fraction of
+# a pixel elsewhere (12 drawings on the phone's layout against the laptop's; the command 2.4%).
 SUPERSAMPLE = 4
 PEN_OFFSET = -0.5
 

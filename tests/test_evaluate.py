@@ -85,3 +85,17 @@ def test_a_slash_labelled_4_is_counted_as_a_digit_and_left_out_of_the_intact_fig
     assert pooled["counts"]["lost_digits"] == len(PLACEMENTS)
     assert pooled["read_correctly"] == 0.5  # the slash is read as a 1
     assert pooled["intact_read_correctly"] == 1.0
+
+
+def test_each_writers_intact_digits_read_right_are_counted_apart(tmp_path, capsys):
+    entries = [{"writer": "test/a", "label": d, "strokes": unit_box(DIGITS[d])} for d in (0, 7)]
+    entries += [{"writer": "test/b", "label": 3, "strokes": unit_box(DIGITS[3])},
+                {"writer": "test/b", "label": 7, "strokes": unit_box(DIGITS[1])}]  # a one labelled 7
+    path = tmp_path / "two_writers.json.gz"
+    path.write_bytes(gzip.compress(json.dumps(entries).encode()))
+    evaluate.main([str(path), "--arch", "pooled", "--json"])
+    pooled = json.loads(capsys.readouterr().out)["groups"][evaluate.UNSEEN]["pooled"]
+    assert pooled["intact_read_correctly_by_writer"] == {"test/a": 1.0, "test/b": 0.5}
+    evaluate.main([str(path), "--arch", "pooled"])
+    out = capsys.readouterr().out
+    assert "Pooled               all read right for 1 of 2 writers; the fewest: 50.00% of test/b's" in out
