@@ -4,7 +4,7 @@
     python -m cnn_demo.bench --arch baseline conv pooled      # the tutorial's three
     python -m cnn_demo.bench --sections end_to_end bytes      # only what a browser sees
     python -m cnn_demo.bench --sections presets               # how long Train live's Quick takes
-    python -m cnn_demo.bench --sections pen_drawings --pen-arch residual --pen-sample 360 180
+    python -m cnn_demo.bench --sections pen_drawings --pen-arch residual --pen-sample 720 360
     python -m cnn_demo.bench --quick                          # a short version, for the tests
 
 Prints one table and writes it as JSON (bench/results/bench.json by default). Speeds are

@@ -205,15 +205,15 @@ def print_report(results: dict, files: list[Path], drawings: list[Drawing]) -> N
         print(f"\n{group[0].upper()}{group[1:]}: {first.digits:,} digit and {first.non_digits:,} non-digit drawings "
               f"(intact: read right without the {first.lost_digits:,} drawings of lost digits, lone slashes)")
         print(header)
-        for name, tally in results[group].items():
-            s = tally.shares()
+        shares = {name: tally.shares() for name, tally in results[group].items()}
+        for name, s in shares.items():
             print(f"{ARCHITECTURES[name].label:20} {_pct(s['read_correctly']):>10} {_pct(s['claims_right']):>12} "
                   f"{_pct(s['claims_wrong']):>12} {_pct(s['doubts']):>7} {_pct(s['not_a_digit']):>11} "
                   f"{_pct(s['unreadable']):>10} {_pct(s['non_digits_claimed']):>18} "
                   f"{_pct(s['intact_read_correctly']):>7}")
         print("\nPer writer, of their intact digits:")
-        for name, tally in results[group].items():
-            print(f"{ARCHITECTURES[name].label:20} {writers_line(tally.shares()['intact_read_correctly_by_writer'])}")
+        for name, s in shares.items():
+            print(f"{ARCHITECTURES[name].label:20} {writers_line(s['intact_read_correctly_by_writer'])}")
 
 
 def writers_line(by_writer: dict[str, float]) -> str:
