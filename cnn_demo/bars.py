@@ -14,6 +14,8 @@ import html
 
 import numpy as np
 
+from cnn_demo.verdict import percent
+
 BLUE, ORANGE = "#4c8bd6", "#e8590c"  # as the page's other charts; readable on light and dark
 # Numbers are written under every bar while they fit in the narrowest chart, else under every
 # 2nd, 4th, 8th...: three dense layers side by side on a 1024 px projector with the sidebar open
@@ -83,7 +85,7 @@ def label_step(labels: list[str]) -> int:
 def probability_bars(probabilities: np.ndarray, top: int) -> str:
     """The ten digits' probabilities, 0 to 100%, the answer highlighted."""
     return bars_html(probabilities, [str(d) for d in range(len(probabilities))], "digit",
-                     lambda p: f"{p:.1%}", top=top, low=0.0, high=1.0, end_text=lambda p: f"{p:.0%}")
+                     lambda p: percent(p, 1, short=True), top=top, low=0.0, high=1.0, end_text=lambda p: f"{p:.0%}")
 
 
 def vector_bars(values: np.ndarray) -> str:

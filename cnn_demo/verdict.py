@@ -31,6 +31,19 @@ LOOKALIKE_LETTERS = {0: "O", 1: "I", 2: "Z", 5: "S", 8: "B"}
 
 DIGIT, DOUBT, NOT_A_DIGIT, UNREADABLE = "digit", "doubt", "not a digit", "unreadable"
 
+
+def percent(p: float, decimals: int = 0, short: bool = False) -> str:
+    """A probability in percent that never rounds to certainty: a softmax at 0.997 (or saturated
+    at 1.0 in float32) is "over 99%" ("over 99.9%" with one decimal, ">99.9%" short), not
+    "100%", and one at 0.003 "under 1%"."""
+    text, step = f"{p:.{decimals}%}", 10.0 ** -decimals
+    if text == f"{1:.{decimals}%}":
+        return f"{'>' if short else 'over '}{100 - step:.{decimals}f}%"
+    if text == f"{0:.{decimals}%}":
+        return f"{'<' if short else 'under '}{step:.{decimals}f}%"
+    return text
+
+
 SOFTMAX_ALWAYS_ANSWERS = ("A softmax always shares its probability among the ten digits, "
                           "so it names one even for a drawing that is none of them.")
 
@@ -70,7 +83,7 @@ class Verdict:
     @property
     def softmax_says(self) -> str:
         """What the model alone would have answered, for the verdicts that withhold it."""
-        return f"{self.digit}, {self.confidence:.0%} sure"
+        return f"{self.digit}, {percent(self.confidence)} sure"
 
 
 def judge(probabilities: np.ndarray, detector: DetectorReading | None, problem: str | None = None) -> Verdict:
@@ -88,12 +101,12 @@ def judge(probabilities: np.ndarray, detector: DetectorReading | None, problem: 
         if letter is not None and detector.digit == first and confidence >= SURE_THRESHOLD:
             return Verdict(DOUBT, **{**facts, "runner_up": letter}, reason=(
                 f"A {first} and the letter {letter} can look alike: the model reads a {first} "
-                f"({confidence:.0%}), the digit detector finds it more like a letter ({not_a_digit:.0%})."))
+                f"({percent(confidence)}), the digit detector finds it more like a letter ({percent(not_a_digit)})."))
         return Verdict(NOT_A_DIGIT, **facts, reason=(
-            f"The digit detector is {not_a_digit:.0%} sure this is not a digit (a letter or a symbol?)."))
+            f"The digit detector is {percent(not_a_digit)} sure this is not a digit (a letter or a symbol?)."))
     if confidence < SURE_THRESHOLD:
-        return Verdict(DOUBT, **facts, reason=f"Not sure: at most {confidence:.0%} for any digit.")
+        return Verdict(DOUBT, **facts, reason=f"Not sure: at most {percent(confidence)} for any digit.")
     if SECOND_OPINION and detector is not None and detector.digit != first:
         return Verdict(DOUBT, **{**facts, "runner_up": detector.digit}, reason=(
-            f"The model says {first} ({confidence:.0%}), but the digit detector reads a {detector.digit}."))
+            f"The model says {first} ({percent(confidence)}), but the digit detector reads a {detector.digit}."))
     return Verdict(DIGIT, **facts)

@@ -387,6 +387,15 @@ def test_all_models_reads_each_digit_right_with_every_architecture(app, drawing,
     assert table["Softmax says"].str.startswith(f"{d}, ").all()
 
 
+def test_no_answer_on_the_page_is_said_to_be_100_percent_sure(app, drawing):
+    drawing.image = render(A_DIGIT)
+    app.run()
+    open_tab(app, "drawing_tabs", "All models")
+    captions, softmax_says = [c.value for c in app.caption], list(table_with(app, "Prediction")["Softmax says"])
+    assert "over 99% sure" in captions and "3, over 99% sure" in softmax_says  # a clear 3 saturates softmaxes
+    assert not any("100%" in text for text in captions + softmax_says)
+
+
 def test_all_models_names_the_weights_only_once_a_model_was_trained_here(app, drawing):
     drawing.image = render(digit(1))
     app.run()

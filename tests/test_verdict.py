@@ -5,7 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cnn_demo.verdict import DIGIT, DOUBT, NOT_A_DIGIT, NOT_A_DIGIT_THRESHOLD, UNREADABLE, DetectorReading, judge
+from cnn_demo.verdict import (
+    DIGIT,
+    DOUBT,
+    NOT_A_DIGIT,
+    NOT_A_DIGIT_THRESHOLD,
+    UNREADABLE,
+    DetectorReading,
+    judge,
+    percent,
+)
 
 
 def probabilities(**share: float) -> np.ndarray:
@@ -37,6 +46,23 @@ def test_a_drawing_the_detector_calls_no_digit_is_not_named_even_when_the_model_
     assert verdict.kind == NOT_A_DIGIT and verdict.text == "Not a digit"
     assert verdict.softmax_says == "4, 99% sure"
     assert "93%" in verdict.reason
+
+
+@pytest.mark.parametrize("p, text", [(0.8, "80%"), (0.994, "99%"), (0.995, "over 99%"), (1.0, "over 99%"),
+                                     (0.006, "1%"), (0.004, "under 1%"), (0.0, "under 1%")])
+def test_a_probability_is_shown_in_whole_percent_but_never_rounded_to_certainty(p, text):
+    assert percent(p) == text
+
+
+@pytest.mark.parametrize("p, text", [(0.9996, ">99.9%"), (0.9994, "99.9%"), (0.0004, "<0.1%"), (0.0123, "1.2%")])
+def test_a_probability_shown_to_a_tenth_of_a_percent_is_not_rounded_to_certainty_either(p, text):
+    assert percent(p, 1, short=True) == text
+
+
+def test_a_saturated_softmax_is_said_to_be_over_99_percent_sure_not_100():
+    verdict = judge(probabilities(d4=0.9999), looks(0.9996, 4))
+    assert verdict.softmax_says == "4, over 99% sure"
+    assert verdict.reason == "The digit detector is over 99% sure this is not a digit (a letter or a symbol?)."
 
 
 def test_a_digit_that_is_also_a_letter_reads_as_a_doubt_between_the_two_not_as_no_digit():

@@ -11,7 +11,7 @@ from cnn_demo.collection import CollectionError
 from cnn_demo.inference import Prediction
 from cnn_demo.preprocess import CANVAS_KEY, CANVAS_OPTIONS, Preprocessed
 from cnn_demo.session import Choice
-from cnn_demo.verdict import DIGIT, DOUBT, NOT_A_DIGIT, SOFTMAX_ALWAYS_ANSWERS, Verdict, judge
+from cnn_demo.verdict import DIGIT, DOUBT, NOT_A_DIGIT, SOFTMAX_ALWAYS_ANSWERS, Verdict, judge, percent
 from views.canvas_script import canvas_script
 from views.shared import detector, session
 
@@ -45,10 +45,10 @@ def show_steps(steps: Preprocessed) -> None:
 
 def show_prediction(verdict: Verdict, prediction: Prediction, choice: Choice) -> None:
     detector_help = "" if verdict.not_a_digit is None else (
-        f" The digit detector gives {1 - verdict.not_a_digit:.0%} that it is a digit.")
+        f" The digit detector gives {percent(1 - verdict.not_a_digit)} that it is a digit.")
     st.metric("Prediction", verdict.text, help=f"The {choice.label} model's answer.{detector_help}")
     if verdict.kind == DIGIT:
-        st.caption(f"{verdict.confidence:.0%} sure")
+        st.caption(f"{percent(verdict.confidence)} sure")
     elif verdict.kind == DOUBT:
         st.caption(verdict.reason)
     elif verdict.kind == NOT_A_DIGIT:

@@ -14,7 +14,7 @@ from cnn_demo.inference import Prediction, Predictor
 from cnn_demo.preprocess import Preprocessed, ink_intensity
 from cnn_demo.session import Choice, Session
 from cnn_demo.unit import Explanation, explain
-from cnn_demo.verdict import NOT_A_DIGIT_THRESHOLD, Verdict, judge
+from cnn_demo.verdict import NOT_A_DIGIT_THRESHOLD, Verdict, judge, percent
 from views.shared import detector, mnist, session, shipped_channel_images, shipped_predictors, shipped_space
 
 
@@ -69,7 +69,7 @@ def show_all_models(steps: Preprocessed, own: Session) -> None:
     if reading is not None:
         looks = ("does not look like a digit" if reading.not_a_digit >= NOT_A_DIGIT_THRESHOLD
                  else f"looks like a digit, a {reading.digit}")
-        st.caption(f"The digit detector: this {looks} ({1 - reading.not_a_digit:.0%} digit). Each model below "
+        st.caption(f"The digit detector: this {looks} ({percent(1 - reading.not_a_digit)} digit). Each model below "
                    "still gives the digit its softmax would pick.")
     rows = []
     for name in own.names():
@@ -91,8 +91,10 @@ def show_all_models(steps: Preprocessed, own: Session) -> None:
         # says nothing until a model is trained or uploaded here; without it, a 390 px phone
         # shows the softmax's answer beside the verdict instead of cutting it off
         table = table.drop(columns="Weights")
+    # The bar alone, no number: "Softmax says" beside it gives the percent without rounding a
+    # saturated softmax up to "100%" (`verdict.percent`), which the column's format would.
     st.dataframe(table, hide_index=True, width="stretch", column_config={
-        "Confidence": st.column_config.ProgressColumn("Confidence", format="percent", min_value=0, max_value=1)})
+        "Confidence": st.column_config.ProgressColumn("Confidence", format=" ", min_value=0, max_value=1)})
 
 
 def _unit_key(choice: Choice) -> str:
