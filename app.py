@@ -99,7 +99,9 @@ def choose_model() -> Choice:
 # the page instead of 472 (from "What the network sees" to the tabs, 390 px wide). One unit's
 # map is drawn 20 px a cell (560 px for 28 columns); in a phone's 358 px its columns from 16
 # on were cut off, out of reach of a tap: charts shrink to fit instead (Vega draws SVG with a
-# viewBox, so a tap still lands on the cell under the finger).
+# viewBox, so a tap still lands on the cell under the finger). On a 1024 px projector with the
+# sidebar open, the six drawing tabs took 595 px of a 564 px column, 80 of them the 16 px gaps:
+# Streamlit scrolled the bar and "All models" showed as "All" beside its arrow; 8 px gaps fit.
 DRAWING_ROW = '[data-testid="stHorizontalBlock"]:has(> [data-testid="stColumn"] .st-key-clear)'
 PAGE_STYLE = f"""<style>
 {DRAWING_ROW} > [data-testid="stColumn"]:nth-child(1) {{ min-width: {CANVAS_OPTIONS["width"]}px; }}
@@ -108,6 +110,9 @@ PAGE_STYLE = f"""<style>
 .cnn-title {{ font-size: 1.6rem; font-weight: 700; margin: 0 0 0.4rem 0; line-height: 1.2; }}
 [data-testid="stMainBlockContainer"] {{ padding-top: 4rem; }}
 [data-testid="stVegaLiteChart"] svg {{ max-width: 100%; height: auto; }}
+@media (max-width: 1200px) {{
+  .stTabs [role="tablist"] {{ gap: 0.5rem; }}
+}}
 @media (max-width: 640px) {{
   .cnn-title {{ font-size: 1.15rem; }}
   .st-key-steps [data-testid="stHorizontalBlock"] {{ flex-wrap: nowrap; }}

@@ -182,6 +182,16 @@ def test_on_a_projector_the_whole_canvas_is_in_reach_and_a_digit_at_its_right_ed
     screenshot(projector, f"projector_{scheme}")
 
 
+@light_only
+def test_on_a_projector_every_tab_of_both_tab_bars_is_in_view_without_scrolling(projector, scheme):
+    # with Streamlit's 16 px gaps the six drawing tabs took 595 px of a 564 px column, and
+    # "All models" showed as "All" beside a scroll arrow
+    expect(projector.get_by_role("tab", name="All models")).to_be_visible()
+    bars = projector.locator(".stTabs [role=tablist]")
+    expect(bars).to_have_count(2)
+    assert bars.evaluate_all("bars => bars.map(b => b.scrollWidth - b.clientWidth)") == [0, 0]
+
+
 # For each dense layer's chart: each written number's centre and its bar's, and the number's ends.
 BAR_LABELS_JS = """() => [...document.querySelectorAll('.cnn-bars')].map(chart => {
   const bars = [...chart.querySelectorAll('.cnn-bars-plot > div')].map(b => b.getBoundingClientRect());
