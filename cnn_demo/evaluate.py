@@ -11,6 +11,8 @@ and `verdict.judge`. Writers the shipped models were trained on are counted apar
 the others, whose figures are the ones that matter. Digits lost in the data (a lone slash
 labelled 0 or 4, `Drawing.is_lost`) count like any other; "intact" is "read right" without them.
 Per writer, it says for how many writers every intact digit was read right, and the fewest read.
+Of the capital letters, it says how many the letter reader reads right, and how many of the
+letters it names in "Not a digit" (when sure, `verdict.LETTER_SURE`) are right.
 """
 
 from __future__ import annotations
@@ -101,6 +103,28 @@ class Tally:
         return out
 
 
+@dataclass
+class LetterTally:
+    """The letter reader on one group's capital letters (each at every placement)."""
+
+    letters: int = 0
+    read_right: int = 0  # its likeliest letter is the writer's
+    named: int = 0  # sure enough for "Not a digit" to name a letter
+    named_right: int = 0
+
+    def add(self, reading, drawing: Drawing) -> None:
+        if reading is None or reading.letter is None or drawing.char is None or len(drawing.char) != 1:
+            return
+        self.letters += 1
+        self.read_right += reading.letter == drawing.char
+        self.named += reading.sure_letter is not None
+        self.named_right += reading.sure_letter == drawing.char
+
+    def shares(self) -> dict:
+        return {"letters": self.letters, "read_right": self.read_right / max(self.letters, 1),
+                "named": self.named / max(self.letters, 1), "named_right": self.named_right / max(self.named, 1)}
+
+
 class ShownTally:
     """What a visitor sees, tallied from the Prediction's text alone ("7", "4 or 9?",
     "Not a digit", "?"): for comparing the page in a browser with this command."""
@@ -143,12 +167,15 @@ def canvas_inputs(drawings: list[Drawing], placements: list[tuple] | None = None
     return np.stack(inputs), problems, behind
 
 
-def _judged(inputs: np.ndarray, problems: list[str | None], name: str, detector,
+def _readings(detector, inputs: np.ndarray) -> list:
+    return detector.read(inputs) if detector is not None else [None] * len(inputs)
+
+
+def _judged(inputs: np.ndarray, problems: list[str | None], name: str, readings: list,
             models: Path | None = None) -> list:
     from cnn_demo.inference import Predictor
     from cnn_demo.pretrained import PRETRAINED_DIR, load_model
 
-    readings = detector.read(inputs) if detector is not None else [None] * len(inputs)
     probabilities = Predictor(load_model(name, models or PRETRAINED_DIR)).probabilities(inputs)
     return [judge(p, reading, problem) for p, reading, problem in zip(probabilities, readings, problems)]
 
@@ -158,7 +185,7 @@ def verdicts(drawings: list[Drawing], placements: list[tuple], name: str) -> lis
     from cnn_demo.detector import load_detector
 
     inputs, problems, _ = canvas_inputs(drawings, placements)
-    return _judged(inputs, problems, name, load_detector()[0])
+    return _judged(inputs, problems, name, _readings(load_detector()[0], inputs))
 
 
 def seen_writers() -> frozenset[str]:
@@ -168,29 +195,33 @@ def seen_writers() -> frozenset[str]:
     return training_writers()
 
 
-def evaluate(drawings: list[Drawing], names: list[str], models: Path | None = None) -> dict:
-    """{group: {architecture: Tally}} for the shipped models (or those in `models`) and the
-    shipped detector."""
+def evaluate(drawings: list[Drawing], names: list[str], models: Path | None = None) -> tuple[dict, dict]:
+    """({group: {architecture: Tally}}, {group: LetterTally}) for the shipped models (or those in
+    `models`) and the shipped detector and letter reader."""
     from cnn_demo.detector import load_detector
 
     inputs, problems, behind = canvas_inputs(drawings)
     detector, why_not = load_detector()
     if detector is None:
         print(f"note: no digit detector ({why_not}); nothing will be called 'not a digit'", file=sys.stderr)
+    readings = _readings(detector, inputs)
     seen = seen_writers()
     groups = [UNSEEN if d.writer not in seen else SEEN for d in behind]
     results: dict[str, dict[str, Tally]] = {}
     for name in names:
-        for verdict, drawing, group in zip(_judged(inputs, problems, name, detector, models), behind, groups):
+        for verdict, drawing, group in zip(_judged(inputs, problems, name, readings, models), behind, groups):
             results.setdefault(group, {}).setdefault(name, Tally()).add(verdict, drawing)
-    return results
+    letters: dict[str, LetterTally] = {}
+    for reading, drawing, group in zip(readings, behind, groups):
+        letters.setdefault(group, LetterTally()).add(reading, drawing)
+    return results, {group: tally for group, tally in letters.items() if tally.letters}
 
 
 def _pct(value: float | None) -> str:
     return "—" if value is None else f"{value:.2%}"
 
 
-def print_report(results: dict, files: list[Path], drawings: list[Drawing]) -> None:
+def print_report(results: dict, letters: dict, files: list[Path], drawings: list[Drawing]) -> None:
     digits = sum(d.is_digit for d in drawings)
     print(f"{digits:,} digits and {len(drawings) - digits:,} non-digits from {', '.join(str(f) for f in files)},")
     print(f"each drawn at {len(PLACEMENTS)} sizes and positions on the "
@@ -214,6 +245,10 @@ def print_report(results: dict, files: list[Path], drawings: list[Drawing]) -> N
         print("\nPer writer, of their intact digits:")
         for name, s in shares.items():
             print(f"{ARCHITECTURES[name].label:20} {writers_line(s['intact_read_correctly_by_writer'])}")
+        if group in letters:
+            s = letters[group].shares()
+            print(f"\nLetter reader, of their {s['letters']:,} capital letter drawings: reads {_pct(s['read_right'])} "
+                  f"right; names {_pct(s['named'])} in \"Not a digit\", {_pct(s['named_right'])} of them right")
 
 
 def writers_line(by_writer: dict[str, float]) -> str:
@@ -226,8 +261,9 @@ def writers_line(by_writer: dict[str, float]) -> str:
             f"the fewest: {by_writer[worst]:.2%} of {worst}'s")
 
 
-def as_json(results: dict, files: list[Path]) -> dict:
+def as_json(results: dict, letters: dict, files: list[Path]) -> dict:
     return {
+        "letter_reader": {group: tally.shares() for group, tally in letters.items()},
         "files": [str(f) for f in files],
         "placements": [dict(zip(("size", "x", "y"), p)) for p in PLACEMENTS],
         "canvas": {k: CANVAS_OPTIONS[k] for k in ("width", "height", "stroke_width")},
@@ -261,11 +297,11 @@ def main(argv: list[str] | None = None) -> int:
     if not drawings:
         print("error: the files hold no drawings", file=sys.stderr)
         return 2
-    results = evaluate(drawings, args.arch, args.models)
+    results, letters = evaluate(drawings, args.arch, args.models)
     if args.json:
-        print(json.dumps(as_json(results, files), indent=2))
+        print(json.dumps(as_json(results, letters, files), indent=2))
     else:
-        print_report(results, files, drawings)
+        print_report(results, letters, files, drawings)
     return 0
 
 

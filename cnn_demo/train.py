@@ -1,8 +1,11 @@
-"""Command line: train the registry's architectures and the digit detector; ship weights and metrics.
+"""Command line: train the registry's architectures, the digit detector and the letter reader;
+ship weights and metrics.
 
     python -m cnn_demo.train --arch pooled              # the drawings recipe (see cnn_demo.training_data)
     python -m cnn_demo.train --arch all --recipe mnist  # the tutorial's: MNIST alone
-    python -m cnn_demo.train --detector --arch all      # what is shipped: the detector, then every model
+    python -m cnn_demo.train --detector --letters --arch all
+                                                        # what is shipped: the detector, the letter
+                                                        # reader, then every model
     python -m cnn_demo.train --arch residual --resume --epochs 3 --learning-rate 1e-4
                                                         # further, from the shipped weights
     python -m cnn_demo.train --arch residual --teachers mnist_only.keras drawings.keras
@@ -169,11 +172,39 @@ def train_detector(config: TrainingConfig, out_dir: Path = PRETRAINED_DIR, backu
     return row
 
 
+def train_letter_reader(config: TrainingConfig, out_dir: Path = PRETRAINED_DIR,
+                        backup_dir: Path | None = None) -> dict:
+    """Train the letter reader (`cnn_demo.detector`) on the detector's non-digits, each labelled
+    with its letter (or as a symbol). Its figures on writers it never saw: `cnn_demo.evaluate`."""
+    import keras
+    import tensorflow as tf
+
+    from cnn_demo import training_data
+    from cnn_demo.detector import DETECTOR_ARCHITECTURE, LETTER_CLASSES, LETTERS_FILE
+
+    x, y = training_data.letters_and_symbols(config.seed or 0)
+    model = build_for_training(DETECTOR_ARCHITECTURE, config, classes=len(LETTER_CLASSES))
+    result = train(model, TrainingData(Split(x, y)), config, verbose=2, backup_dir=backup_dir)
+    row = {"architecture": DETECTOR_ARCHITECTURE, "classes": list(LETTER_CLASSES),
+           "seconds_per_epoch": round(result.seconds_per_epoch, 2), "epochs": result.epochs_completed,
+           "batch_size": config.batch_size, "learning_rate": config.learning_rate, "train_size": len(x),
+           "recipe_description": (f"the training writers' capital letters ({training_data.LETTER_COPIES} times "
+                                  f"each) and {training_data.SYMBOL_DRAWINGS:,} drawn symbols, as the canvas "
+                                  "draws them"),
+           "precision": config.precision, "augmented": config.augment, "cosine_decay": config.decay,
+           "params": model.count_params(), "date": datetime.date.today().isoformat(),
+           "tensorflow": tf.__version__, "keras": keras.__version__}
+    save_model_atomically(model, out_dir / LETTERS_FILE)
+    write_json_atomically(row, out_dir / "letters.json")
+    return row
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--arch", nargs="*", default=[], choices=[*ARCHITECTURES, "all"],
                         help="architectures to train, or all")
     parser.add_argument("--detector", action="store_true", help="train the digit detector (first)")
+    parser.add_argument("--letters", action="store_true", help="train the letter reader (after the detector)")
     parser.add_argument("--recipe", choices=RECIPES, default="drawings",
                         help="drawings: MNIST plus pen-drawn digits (default); mnist: MNIST alone")
     parser.add_argument("--epochs", type=int, help="default: the architecture's own (10 for the article's)")
@@ -204,8 +235,8 @@ def main(argv: list[str] | None = None) -> None:
     def backup_for(name: str) -> Path | None:
         return args.backup_dir / name if args.backup_dir else None
 
-    if not args.detector and not args.arch:
-        parser.error("name at least one --arch (or all), or --detector")
+    if not (args.detector or args.letters or args.arch):
+        parser.error("name at least one --arch (or all), or --detector, or --letters")
     if args.teachers and args.recipe != "drawings":
         parser.error("--teachers distils on the drawings recipe: MNIST's images and the pen drawings")
     names = list(ARCHITECTURES) if "all" in args.arch else list(dict.fromkeys(args.arch))
@@ -223,6 +254,13 @@ def main(argv: list[str] | None = None) -> None:
         row = train_detector(config_for(ARCHITECTURES[DETECTOR_ARCHITECTURE]), args.out_dir,
                              backup_for("detector"))
         print(f"detector: MNIST test accuracy {row['test_accuracy']:.4f}, {row['seconds_per_epoch']:.1f} s/epoch")
+    if args.letters:
+        from cnn_demo.detector import DETECTOR_ARCHITECTURE
+
+        print("== letter reader, the training writers' capital letters and drawn symbols")
+        row = train_letter_reader(config_for(ARCHITECTURES[DETECTOR_ARCHITECTURE]), args.out_dir,
+                                  backup_for("letters"))
+        print(f"letter reader: {row['train_size']:,} drawings, {row['seconds_per_epoch']:.1f} s/epoch")
     for name in names:
         arch = ARCHITECTURES[name]
         print(f"== {name}, {args.recipe} recipe" + (", with augmentation" if arch.augment else ""))

@@ -268,13 +268,30 @@ def pen_digits(seed: int, copies: int = COPIES) -> tuple[np.ndarray, np.ndarray]
     return canvas_inputs(strokes, [d.label for d in digits for _ in range(copies)], 1, seed)
 
 
+def _non_digit_drawings(seed: int) -> tuple[list, list[str]]:
+    """The training writers' capital letters, each LETTER_COPIES times, then SYMBOL_DRAWINGS drawn
+    symbols: their strokes, and what each is ("A", or the letter reader's SYMBOL)."""
+    from cnn_demo.detector import SYMBOL
+
+    rng = np.random.default_rng(seed)
+    letters = [d for d in read_stroke_files(UNIPEN_FILES[1:]) if trained_on(d)]
+    names = list(SYMBOLS)
+    symbols = [symbol(names[i % len(names)], rng) for i in range(SYMBOL_DRAWINGS)]
+    drawings = [d.strokes for d in letters for _ in range(LETTER_COPIES)] + symbols
+    return drawings, [d.char for d in letters for _ in range(LETTER_COPIES)] + [SYMBOL] * len(symbols)
+
+
 @lru_cache(maxsize=2)
 def non_digits(seed: int) -> tuple[np.ndarray, np.ndarray]:
     """What people draw that is not a digit, labelled NOT_A_DIGIT: the training writers'
     capital letters, and procedurally drawn symbols."""
-    rng = np.random.default_rng(seed)
-    letters = [d.strokes for d in read_stroke_files(UNIPEN_FILES[1:]) if trained_on(d)]
-    names = list(SYMBOLS)
-    symbols = [symbol(names[i % len(names)], rng) for i in range(SYMBOL_DRAWINGS)]
-    drawings = [s for s in letters for _ in range(LETTER_COPIES)] + symbols
+    drawings, _ = _non_digit_drawings(seed)
     return canvas_inputs(drawings, [NOT_A_DIGIT] * len(drawings), 1, seed)
+
+
+def letters_and_symbols(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The same drawings for the letter reader, each labelled by its index in LETTER_CLASSES."""
+    from cnn_demo.detector import LETTER_CLASSES
+
+    drawings, kinds = _non_digit_drawings(seed)
+    return canvas_inputs(drawings, [LETTER_CLASSES.index(k) for k in kinds], 1, seed)

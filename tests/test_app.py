@@ -341,6 +341,7 @@ def test_a_drawn_letter_is_not_a_digit_and_the_page_says_what_the_softmax_would_
     assert prediction(app) == "Not a digit"
     [caption] = [c.value for c in app.caption if "not a digit" in c.value]
     assert "The model alone would have said" in caption and "always" in caption
+    assert "a network taught capital letters reads the letter A (over 99%)" in caption
 
 
 def test_an_emptied_canvas_takes_the_prediction_away_and_keeps_the_chosen_tab(app, drawing):
@@ -416,7 +417,8 @@ def test_all_models_says_not_a_digit_for_a_letter_for_every_architecture(app, dr
     open_tab(app, "drawing_tabs", "All models")
     table = table_with(app, "Prediction")
     assert (table["Prediction"] == "Not a digit").all()
-    assert any("does not look like a digit" in c.value for c in app.caption)
+    assert any("does not look like a digit (under 1% digit): a network taught capital letters reads the letter A"
+               in c.value for c in app.caption)
 
 
 def test_branching_layers_say_which_layers_feed_them(app, drawing):

@@ -46,6 +46,20 @@ def test_the_table_names_the_group_and_every_architecture_asked_for(small_file, 
     assert "Baseline" in out and "Pooled" in out and "Residual" not in out
 
 
+def test_the_letter_reader_is_measured_on_each_capital_letter_at_every_placement(tmp_path, capsys):
+    h = [[(0.0, 0.0), (0.0, 1.0)], [(0.7, 0.0), (0.7, 1.0)], [(0.0, 0.5), (0.7, 0.5)]]
+    entries = [{"writer": "test/1", "char": "H", "strokes": h},
+               {"writer": "test/1", "label": 3, "strokes": unit_box(DIGITS[3])}]
+    path = tmp_path / "h.json.gz"
+    path.write_bytes(gzip.compress(json.dumps(entries).encode()))
+    evaluate.main([str(path), "--arch", "pooled", "--json"])
+    letters = json.loads(capsys.readouterr().out)["letter_reader"][evaluate.UNSEEN]
+    assert letters == {"letters": len(PLACEMENTS), "read_right": 1.0, "named": 1.0, "named_right": 1.0}
+    evaluate.main([str(path), "--arch", "pooled"])
+    assert ("Letter reader, of their 3 capital letter drawings: reads 100.00% right; "
+            'names 100.00% in "Not a digit", 100.00% of them right') in capsys.readouterr().out
+
+
 @pytest.mark.parametrize("content, message", [
     (None, "no such file"),
     (b"\x1f\x8b\x08\x00truncated", "not a complete gzip file"),

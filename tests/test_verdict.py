@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from cnn_demo.detector import SYMBOL
 from cnn_demo.verdict import (
     DIGIT,
     DOUBT,
@@ -74,6 +75,28 @@ def test_a_digit_that_is_also_a_letter_reads_as_a_doubt_between_the_two_not_as_n
 @pytest.mark.parametrize("detector_reads, model", [(6, dict(d0=0.97)), (0, dict(d0=0.6, d6=0.3))])
 def test_a_lookalike_the_detector_reads_otherwise_or_the_model_doubts_stays_not_a_digit(detector_reads, model):
     assert judge(probabilities(**model), looks(0.93, detector_reads)).kind == NOT_A_DIGIT
+
+
+def test_a_round_zero_the_letter_reader_reads_as_an_o_is_still_0_or_o():
+    assert judge(probabilities(d0=0.97), DetectorReading(0.93, 0, "O", 0.6)).text == "0 or O?"
+
+
+@pytest.mark.parametrize("letter", ["D", "U", "Q"])
+def test_a_letter_the_letter_reader_reads_as_another_letter_is_not_a_digit_rather_than_0_or_o(letter):
+    verdict = judge(probabilities(d0=0.97), DetectorReading(0.93, 0, letter, 0.95))
+    assert verdict.kind == NOT_A_DIGIT and verdict.text == "Not a digit"
+
+
+def test_not_a_digit_names_the_letter_the_letter_reader_is_sure_of():
+    verdict = judge(probabilities(d4=0.64, d0=0.3), DetectorReading(0.999, 4, "A", 0.97))
+    assert verdict.reason == ("The digit detector is over 99% sure this is not a digit: "
+                              "a network taught capital letters reads the letter A (97%).")
+
+
+@pytest.mark.parametrize("letter, p", [("A", 0.6), (SYMBOL, 0.99)])
+def test_not_a_digit_names_no_letter_when_the_letter_reader_is_unsure_or_sees_a_symbol(letter, p):
+    verdict = judge(probabilities(d4=0.9), DetectorReading(0.97, 4, letter, p))
+    assert verdict.reason == "The digit detector is 97% sure this is not a digit (a letter or a symbol?)."
 
 
 def test_preprocessings_problem_comes_first_and_is_the_reason():

@@ -67,10 +67,11 @@ def show_all_models(steps: Preprocessed, own: Session) -> None:
     found, _ = detector()
     reading = found(steps.input) if found is not None else None
     if reading is not None:
-        looks = ("does not look like a digit" if reading.not_a_digit >= NOT_A_DIGIT_THRESHOLD
-                 else f"looks like a digit, a {reading.digit}")
-        st.caption(f"The digit detector: this {looks} ({percent(1 - reading.not_a_digit)} digit). Each model below "
-                   "still gives the digit its softmax would pick.")
+        refused = reading.not_a_digit >= NOT_A_DIGIT_THRESHOLD
+        looks = "does not look like a digit" if refused else f"looks like a digit, a {reading.digit}"
+        letter = reading.letter_phrase() if refused else ""
+        st.caption(f"The digit detector: this {looks} ({percent(1 - reading.not_a_digit)} digit){letter}. "
+                   "Each model below still gives the digit its softmax would pick.")
     rows = []
     for name in own.names():
         label = own.label(name)

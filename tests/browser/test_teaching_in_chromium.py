@@ -140,6 +140,7 @@ def test_a_drawn_letter_is_called_not_a_digit(laptop, scheme):
     draw(laptop, [[(60, 240), (140, 40), (220, 240)], [(95, 160), (185, 160)]])
     expect_prediction(laptop, "Not a digit")
     expect(laptop.get_by_text("The model alone would have said")).to_be_visible()
+    expect(laptop.get_by_text("a network taught capital letters reads the letter A")).to_be_visible()
     screenshot(laptop, f"not_a_digit_{scheme}")
 
 
