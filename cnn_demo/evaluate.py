@@ -12,7 +12,9 @@ the others, whose figures are the ones that matter. Digits lost in the data (a l
 labelled 0 or 4, `Drawing.is_lost`) count like any other; "intact" is "read right" without them.
 Per writer, it says for how many writers every intact digit was read right, and the fewest read.
 Of the capital letters, it says how many the letter reader reads right, and how many of the
-letters it names in "Not a digit" (when sure, `verdict.LETTER_SURE`) are right.
+letters it names in "Not a digit" (when sure, `verdict.LETTER_SURE`) are right. And it writes
+two-digit numbers with each writer's digits (`stroke_files.side_by_side`), which the page should
+not read as one digit, and counts those it does apart from the letters and symbols.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from cnn_demo.stroke_files import (
     StrokeFileError,
     placed,
     read_stroke_files,
+    side_by_side,
 )
 from cnn_demo.strokes import render
 from cnn_demo.verdict import DIGIT, DOUBT, NOT_A_DIGIT, UNREADABLE, judge
@@ -55,6 +58,9 @@ class Tally:
     unreadable: int = 0  # too small, or a scribble
     non_digits: int = 0
     non_digits_claimed: int = 0  # a non-digit shown as a digit
+    other_lookalikes: int = 0  # a letter shown as a look-alike doubt naming another letter ("0 or O?" for a D)
+    numbers: int = 0  # two digits side by side, apart from the non-digits above
+    numbers_claimed: int = 0  # shown as one digit
     lost_digits: int = 0  # a slash labelled 0 or 4 (`Drawing.is_lost`): counted above all the same
     lost_read_correctly: int = 0
     claimed_by_char: Counter = field(default_factory=Counter)
@@ -81,8 +87,13 @@ class Tally:
                 self.doubts += verdict.kind == DOUBT
                 self.not_a_digit += verdict.kind == NOT_A_DIGIT
                 self.unreadable += verdict.kind == UNREADABLE
+        elif drawing.is_number:
+            self.numbers += 1
+            self.numbers_claimed += verdict.kind == DIGIT
         else:
             self.non_digits += 1
+            self.other_lookalikes += (verdict.kind == DOUBT and isinstance(verdict.runner_up, str)
+                                      and verdict.runner_up != drawing.char)
             if verdict.kind == DIGIT:
                 self.non_digits_claimed += 1
                 self.claimed_by_char[drawing.char] += 1
@@ -96,6 +107,7 @@ class Tally:
         for key in ("read_correctly", "claims_right", "claims_wrong", "doubts", "not_a_digit", "unreadable"):
             out[key] = share(getattr(self, key), self.digits)
         out["non_digits_claimed"] = share(self.non_digits_claimed, self.non_digits)
+        out["numbers_claimed"] = share(self.numbers_claimed, self.numbers)
         out["intact_read_correctly"] = share(self.read_correctly - self.lost_read_correctly,
                                              self.digits - self.lost_digits)
         out["intact_read_correctly_by_writer"] = {w: self.intact_read_by_writer[w] / n
@@ -200,7 +212,7 @@ def evaluate(drawings: list[Drawing], names: list[str], models: Path | None = No
     `models`) and the shipped detector and letter reader."""
     from cnn_demo.detector import load_detector
 
-    inputs, problems, behind = canvas_inputs(drawings)
+    inputs, problems, behind = canvas_inputs(drawings + side_by_side(drawings))
     detector, why_not = load_detector()
     if detector is None:
         print(f"note: no digit detector ({why_not}); nothing will be called 'not a digit'", file=sys.stderr)
@@ -245,10 +257,15 @@ def print_report(results: dict, letters: dict, files: list[Path], drawings: list
         print("\nPer writer, of their intact digits:")
         for name, s in shares.items():
             print(f"{ARCHITECTURES[name].label:20} {writers_line(s['intact_read_correctly_by_writer'])}")
+        if first.numbers:
+            print(f"\nTwo digits side by side ({first.numbers:,} drawings of numbers written with these writers' "
+                  "digits), shown as one digit:")
+            print("; ".join(f"{ARCHITECTURES[name].label} {_pct(s['numbers_claimed'])}" for name, s in shares.items()))
         if group in letters:
             s = letters[group].shares()
             print(f"\nLetter reader, of their {s['letters']:,} capital letter drawings: reads {_pct(s['read_right'])} "
-                  f"right; names {_pct(s['named'])} in \"Not a digit\", {_pct(s['named_right'])} of them right")
+                  f"right; sure enough to name the letter in \"Not a digit\" for {_pct(s['named'])}, "
+                  f"{_pct(s['named_right'])} of them right")
 
 
 def writers_line(by_writer: dict[str, float]) -> str:

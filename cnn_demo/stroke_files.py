@@ -44,6 +44,11 @@ class Drawing:
     def is_digit(self) -> bool:
         return self.label is not None
 
+    @property
+    def is_number(self) -> bool:
+        """Digits side by side ("42", `side_by_side`): not a digit, and not a letter either."""
+        return self.char is not None and self.char.isdigit()
+
     @cached_property  # asked once per placement and architecture by the evaluation
     def is_lost(self) -> bool:
         """A digit other than 1 whose ink is one straight line (its path within 15% of its extent).
@@ -136,3 +141,26 @@ def placed(drawing: Drawing, size: float, x: float, y: float, canvas: int) -> li
     top = y + (size - size * height) / 2
     return [[((left + px * size) * canvas, (top + py * size) * canvas) for px, py in stroke]
             for stroke in drawing.strokes]
+
+
+def side_by_side(drawings: list[Drawing], per_writer: int = 20, seed: int = 0) -> list[Drawing]:
+    """Two-digit numbers as a person writes them when asked for one digit: two intact digits of
+    one writer side by side, `per_writer` for each writer of digits, the gap between them 0.05 to
+    0.3 of a digit's size (with a 20 px pen about half of them touch), in a unit box."""
+    rng = np.random.default_rng(seed)
+    by_writer: dict[str, list[Drawing]] = {}
+    for d in drawings:
+        if d.is_digit and not d.is_lost:
+            by_writer.setdefault(d.writer, []).append(d)
+    numbers = []
+    for writer, digits in by_writer.items():
+        for _ in range(per_writer):
+            a, b = (digits[i] for i in rng.integers(len(digits), size=2))
+            a_right = max(x for stroke in a.strokes for x, _ in stroke)
+            shift = a_right + rng.uniform(0.05, 0.3) - min(x for stroke in b.strokes for x, _ in stroke)
+            strokes = [list(s) for s in a.strokes] + [[(x + shift, y) for x, y in s] for s in b.strokes]
+            points = np.concatenate([np.asarray(s, np.float64).reshape(-1, 2) for s in strokes])
+            low, span = points.min(0), float((points.max(0) - points.min(0)).max())
+            numbers.append(Drawing([[((x - low[0]) / span, (y - low[1]) / span) for x, y in s] for s in strokes],
+                                   None, f"{a.label}{b.label}", writer, f"{a.source} and {b.source}"))
+    return numbers

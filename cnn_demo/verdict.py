@@ -31,7 +31,8 @@ SECOND_OPINION = True  # a model that reads another digit than the detector is s
 # 9,078 letter drawings, Residual's page showed 1,266 a look-alike doubt naming another letter
 # than the writer's (a D, a U or an N "0 or O?", an E or a J "5 or S?"); with it 11, while the 869
 # naming the writer's own letter stayed, and 7 of 4,926 digit drawings went from such a doubt
-# to "not a digit" (0.47% to 0.61%; `python -m cnn_demo.evaluate`, 2026-12-07).
+# to "not a digit" (0.47% to 0.61%). `python -m cnn_demo.evaluate --json` counts them
+# (`other_lookalikes`); without pretrained/letters.keras it judges as before (2026-12-07).
 LOOKALIKE_LETTERS = {0: "O", 1: "I", 2: "Z", 5: "S", 8: "B"}
 # The letter reader's probability from which "Not a digit" names the letter. Chosen on a third of
 # the training writers with a reader trained on the other two thirds: from 0.9 it named a letter

@@ -335,6 +335,13 @@ def test_a_dot_shows_a_question_mark_and_why_instead_of_a_digit(app, drawing):
     assert any("Too small to read" in c.value for c in app.caption)
 
 
+def test_a_number_of_two_digits_shows_a_question_mark_and_asks_for_one_digit_at_a_time(app, drawing):
+    drawing.image = render(digit(4, (10, 70, 120)) + digit(2, (150, 70, 120)))
+    app.run()
+    assert prediction(app) == "?"
+    assert any(c.value == "Two drawings side by side: draw one digit at a time." for c in app.caption)
+
+
 def test_a_drawn_letter_is_not_a_digit_and_the_page_says_what_the_softmax_would_have_said(app, drawing):
     drawing.image = render([[(60, 240), (140, 40), (220, 240)], [(95, 160), (185, 160)]])  # an A
     app.run()

@@ -11,7 +11,7 @@ from PIL import Image, ImageDraw
 
 from cnn_demo.inference import Predictor
 from cnn_demo.preprocess import preprocess
-from cnn_demo.strokes import digit, render
+from cnn_demo.strokes import DIGITS, digit, place, render
 from cnn_demo.verdict import judge
 
 
@@ -60,6 +60,29 @@ def test_a_mark_too_small_to_be_a_digit_is_not_read(name):
 
 def test_a_scribble_denser_than_any_mnist_digit_is_not_read():
     assert "scribble" in preprocess(BAD_DRAWINGS["scribble over the whole canvas"]()).problem
+
+
+SIDE_BY_SIDE = "Two drawings side by side: draw one digit at a time."
+
+
+@pytest.mark.parametrize("left, right", [(4, 2), (1, 0), (7, 7)])
+def test_two_digits_side_by_side_are_not_read_as_one(left, right):
+    number = place(DIGITS[left], 10, 70, 120) + place(DIGITS[right], 150, 70, 120)
+    assert preprocess(render(number)).problem == SIDE_BY_SIDE
+
+
+@pytest.mark.parametrize("strokes", [
+    [[(0.3, 0.05), (0.25, 0.45)] + DIGITS[5][0][3:], [(0.4, 0.05), (0.85, 0.05)]],  # a 5 with its flag lifted off
+    [*DIGITS[7], [(0.3, 0.5), (0.8, 0.5)]],  # a crossed 7
+    [[(0.5, 0.05), (0.5, 0.95)], [(0.2, 0.97), (0.8, 0.97)]],  # a 1 with a foot apart
+], ids=["5 with its flag apart", "crossed 7", "1 with a foot apart"])
+def test_a_digit_drawn_in_strokes_that_do_not_touch_is_still_read(strokes):
+    assert preprocess(render(place(strokes, 45, 40, 190))).readable
+
+
+def test_a_gap_beside_a_short_mark_is_no_second_digit():
+    # a 1 with a dot of ink beside it: the dot's part is far under MIN_SPLIT_HEIGHT of the ink's height
+    assert preprocess(render(digit(1) + [[(230, 130), (234, 134)]])).readable
 
 
 @pytest.mark.parametrize("size", [90, 190, 260])

@@ -39,6 +39,13 @@ def test_every_digit_is_counted_once_per_placement_in_exactly_one_outcome(small_
     assert pooled["read_correctly"] == 1.0  # the hand-made 0, 3 and 7 are plain
 
 
+def test_two_digit_numbers_of_the_files_digits_are_counted_apart_from_letters_and_symbols(small_file, capsys):
+    evaluate.main([str(small_file), "--arch", "pooled", "--json"])
+    counts = json.loads(capsys.readouterr().out)["groups"][evaluate.UNSEEN]["pooled"]["counts"]
+    assert counts["numbers"] == 20 * len(PLACEMENTS) and counts["non_digits"] == len(PLACEMENTS)
+    assert 0 <= counts["numbers_claimed"] <= counts["numbers"]
+
+
 def test_the_table_names_the_group_and_every_architecture_asked_for(small_file, capsys):
     evaluate.main([str(small_file), "--arch", "baseline", "pooled"])
     out = capsys.readouterr().out
@@ -56,8 +63,8 @@ def test_the_letter_reader_is_measured_on_each_capital_letter_at_every_placement
     letters = json.loads(capsys.readouterr().out)["letter_reader"][evaluate.UNSEEN]
     assert letters == {"letters": len(PLACEMENTS), "read_right": 1.0, "named": 1.0, "named_right": 1.0}
     evaluate.main([str(path), "--arch", "pooled"])
-    assert ("Letter reader, of their 3 capital letter drawings: reads 100.00% right; "
-            'names 100.00% in "Not a digit", 100.00% of them right') in capsys.readouterr().out
+    assert ("Letter reader, of their 3 capital letter drawings: reads 100.00% right; sure enough to name "
+            'the letter in "Not a digit" for 100.00%, 100.00% of them right') in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("content, message", [

@@ -7,7 +7,14 @@ import json
 
 import pytest
 
-from cnn_demo.stroke_files import UNIPEN_FILES, Drawing, StrokeFileError, placed, read_stroke_file
+from cnn_demo.stroke_files import (
+    UNIPEN_FILES,
+    Drawing,
+    StrokeFileError,
+    placed,
+    read_stroke_file,
+    side_by_side,
+)
 
 DIGIT = {"writer": "w/1", "label": 7, "strokes": [[[0.0, 0.0], [0.5, 0.0], [0.2, 1.0]]]}
 LETTER = {"writer": "w/1", "char": "A", "strokes": [[[0.0, 1.0], [0.3, 0.0], [0.6, 1.0]], [[0.1, 0.5], [0.5, 0.5]]]}
@@ -103,3 +110,19 @@ def test_a_placed_drawing_spans_the_placement_size_on_its_longer_side():
     assert max(xs) - min(xs) == pytest.approx(70)
     assert min(ys) == pytest.approx(0.2 * 280)  # top of the placement box
     assert (min(xs) + max(xs)) / 2 == pytest.approx((0.1 + 0.25) * 280)  # centred in the box
+
+
+def test_a_two_digit_number_is_two_of_one_writers_digits_side_by_side_in_a_unit_box():
+    one = [[(0.3, 0.0), (0.3, 1.0)]]
+    seven = [[(0.0, 0.0), (0.6, 0.0), (0.2, 1.0)]]
+    digits = [Drawing(one, 1, None, "w/a", "f #0"), Drawing(seven, 7, None, "w/a", "f #1"),
+              Drawing(one, 1, None, "w/b", "f #2")]
+    numbers = side_by_side(digits, per_writer=5)
+    assert len(numbers) == 10 and all(n.is_number and not n.is_digit for n in numbers)
+    assert {n.char for n in numbers if n.writer == "w/b"} == {"11"}
+    assert {n.char for n in numbers if n.writer == "w/a"} <= {"11", "17", "71", "77"}
+    for n in numbers:  # each digit here is one stroke: the first, then the second to its right
+        first, second = n.strokes
+        assert max(x for x, _ in first) < min(x for x, _ in second)
+        xs, ys = [x for s in n.strokes for x, _ in s], [y for s in n.strokes for _, y in s]
+        assert min(xs) == min(ys) == 0 and max(max(xs), max(ys)) == pytest.approx(1)
