@@ -144,6 +144,13 @@ def test_a_drawn_letter_is_called_not_a_digit(laptop, scheme):
     screenshot(laptop, f"not_a_digit_{scheme}")
 
 
+@light_only
+def test_two_digits_drawn_side_by_side_ask_for_one_digit_at_a_time(laptop, scheme):
+    draw(laptop, digit(4, (10, 70, 120)) + digit(2, (150, 70, 120)))
+    expect_prediction(laptop, "?")
+    expect(laptop.get_by_text("Two drawings side by side: draw one digit at a time.")).to_be_visible()
+
+
 def test_no_deploy_button_and_no_console_error_or_warning_from_any_view(browser, app_url, scheme):
     page = open_app(browser, app_url, color_scheme=scheme)
     messages: list[str] = []
