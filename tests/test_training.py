@@ -260,3 +260,22 @@ def test_an_interrupted_training_goes_on_from_its_last_whole_epoch_with_the_opti
     assert int(model.optimizer.iterations) == 30  # 10 batches an epoch, the first epoch's restored
     assert float(model.optimizer.learning_rate) == pytest.approx(1e-5, rel=0.01)  # the decay went on
     assert not backup.exists()  # removed once the training ended
+
+
+def test_the_letter_reader_is_trained_on_the_writers_letters_and_shipped_with_its_classes(tmp_path, monkeypatch):
+    import json
+
+    import keras
+
+    from cnn_demo import training_data
+    from cnn_demo.detector import LETTER_CLASSES, LETTERS_FILE
+    from cnn_demo.train import main
+
+    # each training writer's letter drawn once, and one symbol of each kind, for one epoch
+    monkeypatch.setattr(training_data, "LETTER_COPIES", 1)
+    monkeypatch.setattr(training_data, "SYMBOL_DRAWINGS", len(training_data.SYMBOLS))
+    main(["--letters", "--epochs", "1", "--out-dir", str(tmp_path)])
+    row = json.loads((tmp_path / "letters.json").read_text())
+    assert row["classes"] == list(LETTER_CLASSES) and row["epochs"] == 1
+    assert keras.saving.load_model(tmp_path / LETTERS_FILE).output_shape == (None, len(LETTER_CLASSES))
+    assert row["train_size"] > 5_000  # the 5,939 letters of the training writers, less any refused
