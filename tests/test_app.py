@@ -342,6 +342,16 @@ def test_a_number_of_two_digits_shows_a_question_mark_and_asks_for_one_digit_at_
     assert any(c.value == "Two drawings side by side: draw one digit at a time." for c in app.caption)
 
 
+def test_all_models_says_why_it_reads_no_digit_in_a_number_of_two_digits(app, drawing):
+    drawing.image = render(digit(4, (10, 70, 120)) + digit(2, (150, 70, 120)))
+    app.run()
+    open_tab(app, "drawing_tabs", "All models")
+    assert (table_with(app, "Prediction")["Prediction"] == "?").all()
+    assert any(c.value.startswith("Two drawings side by side: draw one digit at a time. Each model below")
+               for c in app.caption)
+    assert not any("The digit detector:" in c.value for c in app.caption)
+
+
 def test_a_drawn_letter_is_not_a_digit_and_the_page_says_what_the_softmax_would_have_said(app, drawing):
     drawing.image = render([[(60, 240), (140, 40), (220, 240)], [(95, 160), (185, 160)]])  # an A
     app.run()

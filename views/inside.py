@@ -66,7 +66,9 @@ def show_saliency(predictor: Predictor, steps: Preprocessed, verdict: Verdict) -
 def show_all_models(steps: Preprocessed, own: Session) -> None:
     found, _ = detector()
     reading = found(steps.input) if found is not None else None
-    if reading is not None:
+    if steps.problem is not None:  # "?" in every row: say why, not what the detector makes of it
+        st.caption(f"{steps.problem} Each model below still gives the digit its softmax would pick.")
+    elif reading is not None:
         refused = reading.not_a_digit >= NOT_A_DIGIT_THRESHOLD
         looks = "does not look like a digit" if refused else f"looks like a digit, a {reading.digit}"
         letter = reading.letter_phrase() if refused else ""
