@@ -71,21 +71,17 @@ def recipe_data(recipe: str, seed: int, non_digits: bool = False) -> tuple[Train
     return TrainingData(Split(x, y)), description
 
 
-def _row(model, config: TrainingConfig, data: TrainingData, result, recipe: str, description: str) -> dict:
+def _run_row(model, config: TrainingConfig, data: TrainingData, result, description: str) -> dict:
+    """What a metrics row says of any training run: its settings, data, speed and versions."""
     import keras
     import tensorflow as tf
 
-    shipped = as_float32(model)  # what the file holds, so what the metrics describe
-    test_loss, test_accuracy = evaluate(shipped, load_mnist().test)
     return {
-        "test_accuracy": round(test_accuracy, 6),
-        "test_loss": round(test_loss, 6),
         "seconds_per_epoch": round(result.seconds_per_epoch, 2),
         "epochs": result.epochs_completed,
         "batch_size": config.batch_size,
         "learning_rate": config.learning_rate,
         "train_size": len(data.train.x),
-        "recipe": recipe,
         "recipe_description": description,
         "precision": config.precision,
         "augmented": config.augment,
@@ -95,6 +91,14 @@ def _row(model, config: TrainingConfig, data: TrainingData, result, recipe: str,
         "tensorflow": tf.__version__,
         "keras": keras.__version__,
     }
+
+
+def _row(model, config: TrainingConfig, data: TrainingData, result, recipe: str, description: str) -> dict:
+    """The metrics row of a digit model: its MNIST test figures, its recipe and the run's."""
+    shipped = as_float32(model)  # what the file holds, so what the metrics describe
+    test_loss, test_accuracy = evaluate(shipped, load_mnist().test)
+    return {"test_accuracy": round(test_accuracy, 6), "test_loss": round(test_loss, 6), "recipe": recipe,
+            **_run_row(model, config, data, result, description)}
 
 
 def train_and_ship(name: str, config: TrainingConfig, recipe: str = "drawings",
@@ -176,24 +180,16 @@ def train_letter_reader(config: TrainingConfig, out_dir: Path = PRETRAINED_DIR,
                         backup_dir: Path | None = None) -> dict:
     """Train the letter reader (`cnn_demo.detector`) on the detector's non-digits, each labelled
     with its letter (or as a symbol). Its figures on writers it never saw: `cnn_demo.evaluate`."""
-    import keras
-    import tensorflow as tf
-
     from cnn_demo import training_data
     from cnn_demo.detector import DETECTOR_ARCHITECTURE, LETTER_CLASSES, LETTERS_FILE
 
-    x, y = training_data.letters_and_symbols(config.seed or 0)
+    data = TrainingData(Split(*training_data.letters_and_symbols(config.seed or 0)))
     model = build_for_training(DETECTOR_ARCHITECTURE, config, classes=len(LETTER_CLASSES))
-    result = train(model, TrainingData(Split(x, y)), config, verbose=2, backup_dir=backup_dir)
+    result = train(model, data, config, verbose=2, backup_dir=backup_dir)
+    description = (f"the training writers' capital letters ({training_data.LETTER_COPIES} times each) and "
+                   f"{training_data.SYMBOL_DRAWINGS:,} drawn symbols, as the canvas draws them")
     row = {"architecture": DETECTOR_ARCHITECTURE, "classes": list(LETTER_CLASSES),
-           "seconds_per_epoch": round(result.seconds_per_epoch, 2), "epochs": result.epochs_completed,
-           "batch_size": config.batch_size, "learning_rate": config.learning_rate, "train_size": len(x),
-           "recipe_description": (f"the training writers' capital letters ({training_data.LETTER_COPIES} times "
-                                  f"each) and {training_data.SYMBOL_DRAWINGS:,} drawn symbols, as the canvas "
-                                  "draws them"),
-           "precision": config.precision, "augmented": config.augment, "cosine_decay": config.decay,
-           "params": model.count_params(), "date": datetime.date.today().isoformat(),
-           "tensorflow": tf.__version__, "keras": keras.__version__}
+           **_run_row(model, config, data, result, description)}
     save_model_atomically(model, out_dir / LETTERS_FILE)
     write_json_atomically(row, out_dir / "letters.json")
     return row
