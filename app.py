@@ -180,7 +180,7 @@ def main() -> None:
                 lambda: show_channels(choice, reading[0]),
                 lambda: show_space(choice, reading[0], reading[1]),
                 lambda: show_saliency(choice.predictor, steps, reading[1]),
-                lambda: show_all_models(steps, own))):
+                lambda: show_all_models(steps, own, reading[1].detector))):
             if tab.open:
                 with tab:
                     if reading is None:

@@ -85,8 +85,13 @@ class Verdict:
     digit: int  # the model's most probable digit, whatever the verdict
     confidence: float  # the model's probability of that digit
     runner_up: int | str  # the digit (or the look-alike letter) shown beside it in a doubt ("4 or 9?")
-    not_a_digit: float | None  # the detector's probability that this is not a digit
+    detector: DetectorReading | None  # what the detector (None: no detector) made of the drawing
     reason: str | None = None  # one sentence, for every kind but DIGIT
+
+    @property
+    def not_a_digit(self) -> float | None:
+        """The detector's probability that this is not a digit."""
+        return None if self.detector is None else self.detector.not_a_digit
 
     @property
     def claims_a_digit(self) -> bool:
@@ -116,7 +121,7 @@ def judge(probabilities: np.ndarray, detector: DetectorReading | None, problem: 
     first, second = (int(i) for i in np.argsort(probabilities)[::-1][:2])
     confidence = float(probabilities[first])
     not_a_digit = None if detector is None else detector.not_a_digit
-    facts = dict(digit=first, confidence=confidence, runner_up=second, not_a_digit=not_a_digit)
+    facts = dict(digit=first, confidence=confidence, runner_up=second, detector=detector)
     if problem is not None:
         return Verdict(UNREADABLE, **facts, reason=problem)
     if not_a_digit is not None and not_a_digit >= NOT_A_DIGIT_THRESHOLD:

@@ -438,6 +438,19 @@ def test_all_models_says_not_a_digit_for_a_letter_for_every_architecture(app, dr
                in c.value for c in app.caption)
 
 
+def test_with_all_models_open_a_drawing_is_read_by_the_detector_once(app, drawing, monkeypatch):
+    from cnn_demo.detector import DigitDetector
+
+    reads = []
+    real_read = DigitDetector.read
+    monkeypatch.setattr(DigitDetector, "read", lambda self, x: reads.append(len(x)) or real_read(self, x))
+    open_tab(app, "drawing_tabs", "All models")
+    drawing.image = render(digit(3))
+    app.run()
+    assert table_with(app, "Prediction")["Prediction"].eq("3").all()
+    assert reads == [1]
+
+
 def test_branching_layers_say_which_layers_feed_them(app, drawing):
     drawing.image = render(A_DIGIT)
     choose(app, "inception")

@@ -14,8 +14,8 @@ from cnn_demo.inference import Prediction, Predictor
 from cnn_demo.preprocess import Preprocessed, ink_intensity
 from cnn_demo.session import Choice, Session
 from cnn_demo.unit import Explanation, explain
-from cnn_demo.verdict import NOT_A_DIGIT_THRESHOLD, Verdict, judge, percent
-from views.shared import detector, mnist, session, shipped_channel_images, shipped_predictors, shipped_space
+from cnn_demo.verdict import NOT_A_DIGIT_THRESHOLD, DetectorReading, Verdict, judge, percent
+from views.shared import mnist, session, shipped_channel_images, shipped_predictors, shipped_space
 
 
 def every_layer_switch() -> bool:
@@ -63,9 +63,9 @@ def show_saliency(predictor: Predictor, steps: Preprocessed, verdict: Verdict) -
                "network's answer depends on most.")
 
 
-def show_all_models(steps: Preprocessed, own: Session) -> None:
-    found, _ = detector()
-    reading = found(steps.input) if found is not None else None
+def show_all_models(steps: Preprocessed, own: Session, reading: DetectorReading | None) -> None:
+    """Every model's verdict on the drawing, judged with the detector's `reading` of it (read
+    once, for the Prediction above)."""
     if steps.problem is not None:  # "?" in every row: say why, not what the detector makes of it
         st.caption(f"{steps.problem} Each model below still gives the digit its softmax would pick.")
     elif reading is not None:
