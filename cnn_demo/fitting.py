@@ -219,8 +219,10 @@ def build_for_training(architecture: str, config: TrainingConfig, classes: int |
     return model if config.precision == FLOAT32 else with_dtype_policy(model, config.precision)
 
 
-def compile_model(model: keras.Model, learning_rate: float = 1e-3, decay_steps: int | None = None) -> keras.Model:
-    """Adam with categorical cross-entropy on integer labels, as the tutorial.
+def compile_model(model: keras.Model, learning_rate: float = 1e-3, decay_steps: int | None = None,
+                  soft_targets: bool = False) -> keras.Model:
+    """Adam with categorical cross-entropy on integer labels, as the tutorial (with
+    `soft_targets`, on rows of probabilities instead).
 
     With `decay_steps`, the rate falls along a cosine to 1% of its start over that many batches.
     """
@@ -228,7 +230,7 @@ def compile_model(model: keras.Model, learning_rate: float = 1e-3, decay_steps: 
         learning_rate = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps, alpha=0.01)
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate),
-        loss="sparse_categorical_crossentropy",
+        loss="categorical_crossentropy" if soft_targets else "sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )
     return model
@@ -254,7 +256,7 @@ def train(model: keras.Model, data: TrainingData, config: TrainingConfig = Train
     if backup_dir is not None:  # first, so that an epoch is saved before anything reports it
         callbacks.insert(0, keras.callbacks.BackupAndRestore(str(backup_dir)))
     compile_model(model, config.learning_rate,
-                  decay_steps=config.epochs * batches_per_epoch if config.decay else None)
+                  decay_steps=config.epochs * batches_per_epoch if config.decay else None, soft_targets=y.ndim == 2)
     if config.augment:
         inputs = dict(x=augmented_batches(x, y, config.batch_size, config.seed), shuffle=False)  # shuffled there
     else:

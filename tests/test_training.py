@@ -279,3 +279,39 @@ def test_the_letter_reader_is_trained_on_the_writers_letters_and_shipped_with_it
     assert row["classes"] == list(LETTER_CLASSES) and row["epochs"] == 1
     assert keras.saving.load_model(tmp_path / LETTERS_FILE).output_shape == (None, len(LETTER_CLASSES))
     assert row["train_size"] > 5_000  # the 5,939 letters of the training writers, less any refused
+
+
+def test_a_resumed_detector_learns_the_numbers_as_not_a_digit_and_keeps_its_answers_on_the_rest(
+        tmp_path, monkeypatch, mnist):
+    import json
+    import shutil
+
+    import keras
+
+    from cnn_demo import train as train_module
+    from cnn_demo import training_data
+    from cnn_demo.data import Split
+    from cnn_demo.detector import DETECTOR_FILE
+    from cnn_demo.fitting import TrainingData
+    from cnn_demo.paths import PRETRAINED_DIR
+
+    for name in (DETECTOR_FILE, "detector.json"):
+        shutil.copy(PRETRAINED_DIR / name, tmp_path)
+    strokes = training_data._number_strokes(2)[::training_data.NUMBER_COPIES][:200]
+    numbers = training_data.canvas_inputs(strokes, [training_data.NOT_A_DIGIT] * len(strokes), 1, 3)
+    digits = mnist.train.x[:1024], mnist.train.y[:1024]
+    monkeypatch.setattr(training_data, "numbers", lambda seed: numbers)
+    monkeypatch.setattr(train_module, "recipe_data", lambda recipe, seed, non_digits: (
+        TrainingData(Split(*(np.concatenate(p) for p in zip(digits, numbers)))), "a few digits and numbers"))
+    shipped = keras.models.load_model(PRETRAINED_DIR / DETECTOR_FILE)
+    train_module.main(["--detector", "--resume", "--epochs", "3", "--learning-rate", "1e-4",
+                       "--out-dir", str(tmp_path)])
+    taught = keras.models.load_model(tmp_path / DETECTOR_FILE)
+    row = json.loads((tmp_path / "detector.json").read_text())
+    assert row["epochs"] == json.loads((PRETRAINED_DIR / "detector.json").read_text())["epochs"] + 3
+    assert row["recipe_description"].endswith(
+        "taught its own answers on a few digits and numbers but the numbers, and \"not a digit\" on those")
+    before, after = (m.predict(numbers[0], verbose=0)[:, training_data.NOT_A_DIGIT].mean() for m in (shipped, taught))
+    assert after > before + 0.05
+    same = np.argmax(shipped.predict(digits[0], verbose=0), 1) == np.argmax(taught.predict(digits[0], verbose=0), 1)
+    assert same.mean() >= 0.99

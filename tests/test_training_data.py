@@ -52,3 +52,15 @@ def test_a_ones_flag_runs_down_to_the_left_from_its_top_as_long_and_steep_as_the
     # the training writers' flags: 0.57 of the height at the 90th percentile, 22-79 degrees from level
     assert lengths.min() >= 0.15 and 0.7 < lengths.max() <= 0.8
     assert angles.min() >= 20 and 70 < angles.max() <= 75
+
+
+def test_the_detectors_non_digits_include_twenty_two_digit_numbers_of_each_training_writer():
+    from cnn_demo.stroke_files import UNIPEN_FILES, read_stroke_files
+    from cnn_demo.training_data import NUMBER_COPIES, _number_strokes, trained_on
+
+    writers = {d.writer for d in read_stroke_files(UNIPEN_FILES[:1]) if trained_on(d)}
+    drawn = _number_strokes(0)
+    assert len(drawn) == 20 * len(writers) * NUMBER_COPIES
+    # two digits side by side in a unit box: its width is the longer side
+    widths = [max(x for s in strokes for x, _ in s) - min(x for s in strokes for x, _ in s) for strokes in drawn]
+    assert np.median(widths) == 1.0

@@ -63,7 +63,8 @@ def test_a_probability_shown_to_a_tenth_of_a_percent_is_not_rounded_to_certainty
 def test_a_saturated_softmax_is_said_to_be_over_99_percent_sure_not_100():
     verdict = judge(probabilities(d4=0.9999), looks(0.9996, 4))
     assert verdict.softmax_says == "4, over 99% sure"
-    assert verdict.reason == "The digit detector is over 99% sure this is not a digit (a letter or a symbol?)."
+    assert verdict.reason == ("The digit detector is over 99% sure this is not a digit "
+                              "(a letter, a symbol, two digits?).")
 
 
 def test_a_digit_that_is_also_a_letter_reads_as_a_doubt_between_the_two_not_as_no_digit():
@@ -96,7 +97,7 @@ def test_not_a_digit_names_the_letter_the_letter_reader_is_sure_of():
 @pytest.mark.parametrize("letter, p", [("A", 0.6), (SYMBOL, 0.99)])
 def test_not_a_digit_names_no_letter_when_the_letter_reader_is_unsure_or_sees_a_symbol(letter, p):
     verdict = judge(probabilities(d4=0.9), DetectorReading(0.97, 4, letter, p))
-    assert verdict.reason == "The digit detector is 97% sure this is not a digit (a letter or a symbol?)."
+    assert verdict.reason == "The digit detector is 97% sure this is not a digit (a letter, a symbol, two digits?)."
 
 
 def test_preprocessings_problem_comes_first_and_is_the_reason():

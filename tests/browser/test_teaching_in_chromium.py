@@ -152,6 +152,15 @@ def test_two_digits_drawn_side_by_side_ask_for_one_digit_at_a_time(laptop, schem
     expect(laptop.get_by_text("Two drawings side by side: draw one digit at a time.")).to_be_visible()
 
 
+def test_two_digits_drawn_touching_are_not_a_digit(laptop, scheme):
+    # the 4's bar runs into the 2; the page read it "4, 82% sure" before the detector learned numbers
+    forty_two = [[(90, 60), (40, 170), (130, 170)], [(110, 110), (110, 230)],
+                 [(150, 90), (190, 60), (235, 90), (150, 230), (245, 230)]]
+    draw(laptop, [interpolated(stroke) for stroke in forty_two])
+    expect_prediction(laptop, "Not a digit")
+    expect(laptop.get_by_text("two digits?")).to_be_visible()
+
+
 def test_no_deploy_button_and_no_console_error_or_warning_from_any_view(browser, app_url, scheme):
     page = open_app(browser, app_url, color_scheme=scheme)
     messages: list[str] = []
