@@ -20,9 +20,9 @@ import numpy as np
 # round zeros and plain ones, which are also the letters O and I) and claimed a digit for 9.8%
 # of letters and symbols (2026-11-25). The detector taught two-digit numbers (2026-12-07,
 # `train.train_detector`) is less sure of the letters it learned from: at 0.85 it let Residual
-# claim 1,791 of the training writers' 17,817 letter drawings, against the detector before it's
-# 1,726; at 0.8, 1,593, with 19,017 of their 19,203 digits claimed right against 19,025 (0.75:
-# 1,433 and 19,004). So 0.8 for both. On the held-out writers the shipped Residual then claimed
+# claim 1,791 of the training writers' 17,817 letter drawings (1,726 with the detector before it);
+# at 0.8, 1,593, with 19,017 of their 19,203 digits claimed right against 19,025 (0.75: 1,433 and
+# 19,004). So 0.8 for both. On the held-out writers the shipped Residual then claimed
 # the right digit for 95.45% of real digits, a wrong one for 0.39%, said "not a digit" for 0.49%,
 # and claimed a digit for 9.36% of letters and symbols and 1.05% of two-digit numbers (README).
 SURE_THRESHOLD = 0.8  # below this top probability the answer is shown as a doubt
