@@ -37,6 +37,7 @@ from cnn_demo.embedding import DigitSpace, save_space
 from cnn_demo.feature_vis import save_channel_images
 from cnn_demo.fitting import (
     DEFAULT_PRECISION,
+    FLOAT32,
     PRECISIONS,
     TrainingConfig,
     TrainingData,
@@ -45,6 +46,7 @@ from cnn_demo.fitting import (
     compile_model,
     evaluate,
     train,
+    with_dtype_policy,
 )
 from cnn_demo.inference import Predictor, save_scorecard, scorecard
 from cnn_demo.paths import PRETRAINED_DIR
@@ -101,10 +103,20 @@ def _run_row(model, config: TrainingConfig, data: TrainingData, result, descript
 
 def _row(model, config: TrainingConfig, data: TrainingData, result, recipe: str, description: str) -> dict:
     """The metrics row of a digit model: its MNIST test figures, its recipe and the run's."""
-    shipped = as_float32(model)  # what the file holds, so what the metrics describe
+    # a float32 copy, what the file holds, so what the metrics describe; compiled afresh for MNIST's
+    # integer labels whatever the training's targets were (a copy keeps the model's compiled loss)
+    shipped = compile_model(with_dtype_policy(model, FLOAT32))
     test_loss, test_accuracy = evaluate(shipped, load_mnist().test)
     return {"test_accuracy": round(test_accuracy, 6), "test_loss": round(test_loss, 6), "recipe": recipe,
             **_run_row(model, config, data, result, description)}
+
+
+def _resumed(row: dict, before: dict, result, config: TrainingConfig, how: str = "") -> dict:
+    """A resumed training's metrics row: its epochs added to the earlier ones, its recipe after theirs."""
+    more = result.epochs_completed
+    return {**row, "epochs": row["epochs"] + before["epochs"],
+            "recipe_description": (f"{before['recipe_description']}; then {more} more "
+                                   f"epoch{'s' if more != 1 else ''} at learning rate {config.learning_rate:g}{how}")}
 
 
 def train_and_ship(name: str, config: TrainingConfig, recipe: str = "drawings",
@@ -128,7 +140,6 @@ def train_and_ship(name: str, config: TrainingConfig, recipe: str = "drawings",
         import keras
 
         from cnn_demo.distillation import LABEL_WEIGHT, TEMPERATURE, Distiller, averaged, coded_labels
-        from cnn_demo.fitting import with_dtype_policy
 
         sides = [str(side).split(",") for side in teachers]
         # recipe_data puts MNIST's training images first
@@ -147,11 +158,7 @@ def train_and_ship(name: str, config: TrainingConfig, recipe: str = "drawings",
         row["teachers"] = [str(t) for t in teachers]
     metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}  # as it is now
     if resume:
-        before = metrics[name]
-        row["epochs"] += before["epochs"]
-        more = result.epochs_completed
-        row["recipe_description"] = (f"{before['recipe_description']}; then {more} more "
-                                     f"epoch{'s' if more != 1 else ''} at learning rate {config.learning_rate:g}")
+        row = _resumed(row, metrics[name], result, config)
     save_model_atomically(model, model_path(name, out_dir))
     ship_derived(name, as_float32(model), out_dir)
     metrics[name] = row
@@ -197,16 +204,11 @@ def train_detector(config: TrainingConfig, out_dir: Path = PRETRAINED_DIR, backu
                                   np.eye(DETECTOR_CLASSES, dtype=np.float32)[y[learned:]]])
         data, config = TrainingData(Split(x, targets.astype(np.float32))), replace(config, augment=False)
     result = train(model, data, config, verbose=2, backup_dir=backup_dir)
-    if resume:
-        compile_model(model)  # for MNIST's test labels (`_row`): integers, not rows of probabilities
     row = {"architecture": DETECTOR_ARCHITECTURE, **_row(model, config, data, result, "drawings", description)}
     if resume:
-        before = json.loads((out_dir / "detector.json").read_text())
-        row["epochs"] += before["epochs"]
-        row["recipe_description"] = (
-            f"{before['recipe_description']}; then {result.epochs_completed} more at learning rate "
-            f"{config.learning_rate:g}, without augmentation, taught its own answers on {description} but "
-            "the numbers, and \"not a digit\" on those")
+        row = _resumed(row, json.loads((out_dir / "detector.json").read_text()), result, config,
+                       f", without augmentation, taught its own answers on {description} but the numbers, "
+                       "and \"not a digit\" on those")
     save_model_atomically(model, out_dir / DETECTOR_FILE)
     write_json_atomically(row, out_dir / "detector.json")
     return row
