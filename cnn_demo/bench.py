@@ -5,6 +5,7 @@
     python -m cnn_demo.bench --sections end_to_end bytes      # only what a browser sees
     python -m cnn_demo.bench --sections presets               # how long Train live's Quick takes
     python -m cnn_demo.bench --sections pen_drawings --pen-arch residual --pen-sample 720 360
+    python -m cnn_demo.bench --sections pen_drawings --pen-arch residual --pen-phone  # by touch
     python -m cnn_demo.bench --quick                          # a short version, for the tests
 
 Prints one table and writes it as JSON (bench/results/bench.json by default). Speeds are
@@ -274,7 +275,7 @@ def _print_browser(results: dict) -> None:
         print("\nSeconds per section: " + ", ".join(f"{k} {v:g}" for k, v in results["section_seconds"].items()))
     if "pen_drawings" in results:
         r = results["pen_drawings"]
-        print(f"\nPen drawings by unseen writers, drawn with the mouse ({r['arch']}, {r['digits']} digits, "
+        print(f"\nPen drawings by unseen writers, {r['device']} ({r['arch']}, {r['digits']} digits, "
               f"{r['non_digits']} letters): same verdict as the evaluate command for {r['agreement']:.1%}; "
               f"largest difference in a figure {r['largest_difference_points']:.1f} points")
         for key in r["page"]:
@@ -295,6 +296,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--pen-sample", type=int, nargs=2, metavar=("DIGITS", "LETTERS"),
                         help=f"pen drawings to compare (default: {FULL.pen_digits} digits and "
                              f"{FULL.pen_letters} letters, or one of each with --quick)")
+    parser.add_argument("--pen-phone", action="store_true",
+                        help="draw the pen drawings by touch on a phone's screen (390x844), not with the mouse")
     args = parser.parse_args(argv)
     settings = QUICK if args.quick else FULL
     if args.pen_sample:
@@ -323,7 +326,7 @@ def main(argv: list[str] | None = None) -> dict:
                 "end_to_end": lambda: bench_browser.bench_end_to_end(*shared(), args.arch, settings.e2e_samples),
                 "bytes": lambda: bench_browser.bench_bytes_per_drawing(*shared(), args.arch, settings.wire_drawings),
                 "pen_drawings": lambda: bench_browser.bench_pen_drawings(*shared(), args.pen_arch, settings.pen_digits,
-                                                                         settings.pen_letters),
+                                                                         settings.pen_letters, phone=args.pen_phone),
                 "unit_click": lambda: bench_browser.bench_unit_click(*shared(), settings.unit_clicks),
             }
         for section in SECTIONS:

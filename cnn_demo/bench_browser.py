@@ -20,10 +20,12 @@ import numpy as np
 from cnn_demo.architectures import ARCHITECTURES
 from cnn_demo.bench import p50_p95
 from cnn_demo.browser import (
+    PHONE,
     canvas,
     chromium_browser,
     clear_canvas,
     draw,
+    draw_by_touch,
     interpolated,
     open_app,
     peak_memory_mb,
@@ -172,15 +174,16 @@ def bench_bytes_per_drawing(browser, url: str, names: list[str], drawings: int) 
     return rows
 
 
-def draw_pen_drawing(page, drawing, placement: tuple) -> None:
-    """A stroke-file drawing drawn with the mouse at `placement` (size, x, y as canvas fractions),
-    its sparse points filled in as a pen's would be."""
+def draw_pen_drawing(page, drawing, placement: tuple, by_touch: bool = False) -> None:
+    """A stroke-file drawing drawn with the mouse (or a finger) at `placement` (size, x, y as
+    canvas fractions), its sparse points filled in as a pen's would be."""
     from cnn_demo.stroke_files import placed
 
     # with the mouse's halfway moves (`trace`) though the points are 4 px apart: without them a
     # drawing took 2-3 s, not 4.7, but the page agreed with the command on 95.0% of the full
     # benchmark's 180 drawings (96.7% with them) and one figure moved 1.7 points (2026-12-03)
-    draw(page, [interpolated(s) for s in placed(drawing, *placement, CANVAS_PX)])
+    strokes = [interpolated(s) for s in placed(drawing, *placement, CANVAS_PX)]
+    (draw_by_touch if by_touch else draw)(page, strokes)
 
 
 def unseen_sample(digits: int, letters: int, seed: int = 0) -> list:
@@ -195,10 +198,12 @@ def unseen_sample(digits: int, letters: int, seed: int = 0) -> list:
             + [pool[i] for i in order if not pool[i].is_digit][:letters])
 
 
-def bench_pen_drawings(browser, url: str, name: str, digits: int, letters: int, seed: int = 0) -> dict:
-    """Real pen drawings by writers no model trained on, drawn with the mouse in Chromium: the
-    page's verdict beside `python -m cnn_demo.evaluate`'s verdict for the same drawing, size and
-    position. Both are tallied the evaluation's way; agreement is per drawing."""
+def bench_pen_drawings(browser, url: str, name: str, digits: int, letters: int, seed: int = 0,
+                       phone: bool = False) -> dict:
+    """Real pen drawings by writers no model trained on, drawn with the mouse in Chromium (or,
+    with `phone`, by touch on a phone's screen): the page's verdict beside `python -m
+    cnn_demo.evaluate`'s verdict for the same drawing, size and position. Both are tallied the
+    evaluation's way; agreement is per drawing."""
     from cnn_demo.evaluate import ShownTally, verdicts
     from cnn_demo.stroke_files import PLACEMENTS
 
@@ -206,12 +211,12 @@ def bench_pen_drawings(browser, url: str, name: str, digits: int, letters: int, 
     where = [PLACEMENTS[i % len(PLACEMENTS)] for i in range(len(chosen))]
     expected = verdicts(chosen, where, name)
     page_tally, command_tally, agree, disagreements = ShownTally(), ShownTally(), 0, []
-    with visiting(browser, url) as page:
+    with visiting(browser, url, **(PHONE if phone else {})) as page:
         select_architecture(page, ARCHITECTURES[name].label)
         for drawing, placement, verdict in zip(chosen, where, expected):
             if prediction_metric(page).count():
                 clear_canvas(page)
-            draw_pen_drawing(page, drawing, placement)
+            draw_pen_drawing(page, drawing, placement, by_touch=phone)
             prediction_metric(page).wait_for(state="visible", timeout=30_000)
             shown = prediction(page)
             command_tally.add(verdict.text, drawing)
@@ -221,7 +226,8 @@ def bench_pen_drawings(browser, url: str, name: str, digits: int, letters: int, 
             else:
                 disagreements.append({"drawing": drawing.source, "page": shown, "command": verdict.text})
     page_shares, command_shares = page_tally.shares(), command_tally.shares()
-    return {"arch": name, "digits": digits, "non_digits": letters, "agreement": agree / len(chosen),
+    return {"arch": name, "device": "phone, by touch" if phone else "laptop, with the mouse",
+            "digits": digits, "non_digits": letters, "agreement": agree / len(chosen),
             "page": page_shares, "command": command_shares,
             "largest_difference_points": 100 * max(abs(page_shares[k] - command_shares[k]) for k in page_shares),
             "disagreements": disagreements}

@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import expect
 
 from app_page import assert_no_exception
-from cnn_demo.browser import chromium_browser, chromium_path, open_app, streamlit_server
+from cnn_demo.browser import PHONE, chromium_browser, chromium_path, open_app, streamlit_server
 
 # Playwright's 5 s default for an `expect` is a hang detector here, not a speed check (speed is
 # the benchmark's): a first drawing while a training starts took more than 5 s on a cold
@@ -65,6 +65,15 @@ def page(browser, app_url: str):
 def touch_page(browser, app_url: str):
     """Like `page`, on a touch-enabled browser context."""
     page = open_app(browser, app_url, has_touch=True)
+    yield page
+    assert_no_exception(page)
+    page.context.close()
+
+
+@pytest.fixture
+def phone_page(browser, app_url: str):
+    """Like `page`, on a phone's screen (390x844, touch)."""
+    page = open_app(browser, app_url, **PHONE)
     yield page
     assert_no_exception(page)
     page.context.close()

@@ -1,5 +1,5 @@
-"""Real pen drawings by writers the models never saw, drawn with the mouse: the page says what
-`python -m cnn_demo.evaluate` says for the same drawing, size and position."""
+"""Real pen drawings by writers the models never saw, drawn with the mouse or by touch on a phone:
+the page says what `python -m cnn_demo.evaluate` says for the same drawing, size and position."""
 
 from __future__ import annotations
 
@@ -22,6 +22,16 @@ def test_a_handful_of_unseen_writers_drawings_get_the_commands_verdict_on_the_pa
         draw_pen_drawing(page, drawing, placement)
         expect_prediction(page, verdict.text)
         clear_canvas(page)
+
+
+def test_unseen_writers_drawings_drawn_by_touch_on_a_phone_get_the_commands_verdict(phone_page):
+    drawings = unseen_sample(digits=2, letters=1, seed=4)
+    where = [PLACEMENTS[i % len(PLACEMENTS)] for i in range(len(drawings))]
+    expected = verdicts(drawings, where, "pooled")
+    for drawing, placement, verdict in zip(drawings, where, expected):
+        draw_pen_drawing(phone_page, drawing, placement, by_touch=True)
+        expect_prediction(phone_page, verdict.text)
+        clear_canvas(phone_page)
 
 
 def test_the_canvas_draws_a_pen_drawing_as_the_evaluation_command_renders_it(page):
