@@ -68,12 +68,11 @@ def recipe_data(recipe: str, seed: int, non_digits: bool = False) -> tuple[Train
 
     parts = [mnist.train, training_data.pen_digits(seed)]
     description = training_data.DRAWINGS_RECIPE
-    if non_digits:  # the numbers last: a resumed detector is taught them apart (`train_detector`)
-        parts += [training_data.non_digits(seed + 1), training_data.numbers(seed + 1)]
+    if non_digits:
+        parts.append(training_data.non_digits(seed + 1))
         description += ("; and, as an eleventh class \"not a digit\", the same writers' capital letters "
-                        f"({training_data.LETTER_COPIES} times each), "
-                        f"{training_data.SYMBOL_DRAWINGS:,} drawn symbols and two-digit numbers of their "
-                        f"digits ({training_data.NUMBER_COPIES} times each)")
+                        f"({training_data.LETTER_COPIES} times each) and "
+                        f"{training_data.SYMBOL_DRAWINGS:,} drawn symbols")
     x = np.concatenate([p[0] for p in parts])
     y = np.concatenate([p[1] for p in parts])
     return TrainingData(Split(x, y)), description
@@ -180,35 +179,37 @@ def train_detector(config: TrainingConfig, out_dir: Path = PRETRAINED_DIR, backu
                    resume: bool = False) -> dict:
     """Train the digit detector (eleven classes) on the drawings recipe plus non-digits.
 
-    With `resume`, the shipped detector goes on, taught its own answers on every image but the
-    two-digit numbers, and "not a digit" on those (self-distillation), without augmentation, so
-    that it learns the numbers and keeps the rest: so taught for 2 epochs at 1e-4 (2026-12-07),
-    it let Residual's page claim a digit for 12 instead of 134 of the held-out writers' 1,140
-    numbers, and at the verdict's threshold 0.8 for fewer letters (850 against 907 of 9,078) and
+    With `resume`, the shipped detector goes on, taught its own answers on those images and "not
+    a digit" on the training writers' two-digit numbers (self-distillation), without augmentation,
+    so that it learns the numbers and keeps the rest. Trained from scratch, it sees no numbers:
+    the shipped one was trained so, then taught them for 2 epochs at 1e-4 (2026-12-07), after
+    which it let Residual's page claim a digit for 12 instead of 134 of the held-out writers'
+    1,140 numbers, and at the verdict's threshold 0.8 for fewer letters (850 against 907 of 9,078) and
     as many wrong digits (19 against 20 of 4,926). Taught the recipe's labels instead, or only in
     its last layer, it claimed more letters (937 and 929) and, on the labels, more wrong digits
     (27); docs/handwriting_trials.md."""
     from cnn_demo import training_data
     from cnn_demo.detector import DETECTOR_ARCHITECTURE, DETECTOR_CLASSES, DETECTOR_FILE
 
-    data, description = recipe_data("drawings", config.seed or 0, non_digits=True)
+    seed = config.seed or 0
+    data, description = recipe_data("drawings", seed, non_digits=True)
     model = build_for_training(DETECTOR_ARCHITECTURE, config, classes=DETECTOR_CLASSES)
     if resume:
         import keras
 
         shipped = keras.models.load_model(out_dir / DETECTOR_FILE)
         model.set_weights(shipped.get_weights())
-        x, y = data.train
-        learned = len(x) - len(training_data.numbers((config.seed or 0) + 1)[0])  # the numbers are last
-        targets = np.concatenate([shipped.predict(x[:learned], batch_size=512, verbose=0),
-                                  np.eye(DETECTOR_CLASSES, dtype=np.float32)[y[learned:]]])
-        data, config = TrainingData(Split(x, targets.astype(np.float32))), replace(config, augment=False)
+        numbers, numbers_label = training_data.numbers(seed + 1)
+        x = np.concatenate([data.train.x, numbers])
+        targets = np.concatenate([shipped.predict(data.train.x, batch_size=512, verbose=0),
+                                  np.eye(DETECTOR_CLASSES)[numbers_label]]).astype(np.float32)
+        data, config = TrainingData(Split(x, targets)), replace(config, augment=False)
     result = train(model, data, config, verbose=2, backup_dir=backup_dir)
     row = {"architecture": DETECTOR_ARCHITECTURE, **_row(model, config, data, result, "drawings", description)}
     if resume:
         row = _resumed(row, json.loads((out_dir / "detector.json").read_text()), result, config,
-                       f", without augmentation, taught its own answers on {description} but the numbers, "
-                       "and \"not a digit\" on those")
+                       f", without augmentation, taught its own answers on {description}, and \"not a digit\" "
+                       f"on two-digit numbers of the same writers' digits ({training_data.NUMBER_COPIES} times each)")
     save_model_atomically(model, out_dir / DETECTOR_FILE)
     write_json_atomically(row, out_dir / "detector.json")
     return row

@@ -301,7 +301,7 @@ def test_a_resumed_detector_is_taught_its_own_answers_and_not_a_digit_on_the_num
     digits = mnist.train.x[:1024], mnist.train.y[:1024]
     monkeypatch.setattr(training_data, "numbers", lambda seed: numbers)
     monkeypatch.setattr(train_module, "recipe_data", lambda recipe, seed, non_digits: (
-        TrainingData(Split(*(np.concatenate(p) for p in zip(digits, numbers)))), "a few digits and numbers"))
+        TrainingData(Split(*digits)), "a few digits"))
     taught_with = []
     real_train = train_module.train
     monkeypatch.setattr(train_module, "train", lambda model, data, config, **kw: (
@@ -310,13 +310,29 @@ def test_a_resumed_detector_is_taught_its_own_answers_and_not_a_digit_on_the_num
     train_module.main(["--detector", "--resume", "--epochs", "2", "--learning-rate", "1e-4",
                        "--out-dir", str(tmp_path)])
     [(targets, config)] = taught_with
-    assert not config.augment
+    assert len(targets) == 1024 + len(numbers[0]) and not config.augment
     np.testing.assert_allclose(targets[:1024], shipped.predict(digits[0], verbose=0), atol=1e-5)
     assert (targets[1024:] == np.eye(11)[training_data.NOT_A_DIGIT]).all()
     row = json.loads((tmp_path / "detector.json").read_text())
     assert row["epochs"] == json.loads((PRETRAINED_DIR / "detector.json").read_text())["epochs"] + 2
     assert row["recipe_description"].endswith(
-        "taught its own answers on a few digits and numbers but the numbers, and \"not a digit\" on those")
+        "taught its own answers on a few digits, and \"not a digit\" on two-digit numbers of the same writers' "
+        f"digits ({training_data.NUMBER_COPIES} times each)")
     taught = keras.models.load_model(tmp_path / DETECTOR_FILE)
     same = np.argmax(shipped.predict(digits[0], verbose=0), 1) == np.argmax(taught.predict(digits[0], verbose=0), 1)
     assert same.mean() >= 0.99
+
+
+def test_a_detector_trained_from_scratch_sees_no_two_digit_numbers(monkeypatch, mnist):
+    """As the shipped detector was first trained: the numbers come with `--resume`."""
+    from cnn_demo import train as train_module
+    from cnn_demo import training_data
+
+    few = np.zeros((3, 28, 28, 1), np.float32)
+    monkeypatch.setattr(train_module, "load_mnist", lambda: mnist)
+    monkeypatch.setattr(training_data, "pen_digits", lambda seed: (few, np.zeros(3, int)))
+    monkeypatch.setattr(training_data, "non_digits", lambda seed: (few[:2], np.full(2, training_data.NOT_A_DIGIT)))
+    monkeypatch.setattr(training_data, "numbers", lambda seed: pytest.fail("numbers drawn"))
+    data, description = train_module.recipe_data("drawings", 0, non_digits=True)
+    assert len(data.train.x) == len(mnist.train.x) + 5
+    assert "numbers" not in description
