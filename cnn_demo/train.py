@@ -184,10 +184,10 @@ def train_detector(config: TrainingConfig, out_dir: Path = PRETRAINED_DIR, backu
     so that it learns the numbers and keeps the rest. Trained from scratch, it sees no numbers:
     the shipped one was trained so, then taught them for 2 epochs at 1e-4 (2026-12-07), after
     which it let Residual's page claim a digit for 12 instead of 134 of the held-out writers'
-    1,140 numbers, and at the verdict's threshold 0.8 for fewer letters (850 against 907 of 9,078) and
-    as many wrong digits (19 against 20 of 4,926). Taught the recipe's labels instead, or only in
-    its last layer, it claimed more letters (937 and 929) and, on the labels, more wrong digits
-    (27); docs/handwriting_trials.md."""
+    1,140 numbers, and at the verdict's threshold 0.8 for fewer letters (850 against 907 of
+    9,078) and as many wrong digits (19 against 20 of 4,926). Taught the recipe's labels instead,
+    or only in its last layer, it claimed more letters (937 and 929) and, on the labels, more
+    wrong digits (27); docs/handwriting_trials.md."""
     from cnn_demo import training_data
     from cnn_demo.detector import DETECTOR_ARCHITECTURE, DETECTOR_CLASSES, DETECTOR_FILE
 

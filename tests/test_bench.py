@@ -81,7 +81,7 @@ def test_quick_benchmark_compares_the_page_with_the_evaluate_command_on_as_many_
     pen = results["pen_drawings"]
     # the sample asked for (quick alone draws one of each); the browser tests draw a handful
     # (test_pen_drawings_in_chromium.py)
-    assert (pen["digits"], pen["non_digits"]) == (2, 1)
+    assert (pen["digits"], pen["non_digits"], pen["device"]) == (2, 1, "laptop, with the mouse")
     assert 0 <= pen["agreement"] <= 1 and set(pen["page"]) == set(pen["command"])
 
 
