@@ -52,6 +52,12 @@ def digit(d: int, where: tuple[float, float, float] = CENTRED) -> list[Stroke]:
     return place(DIGITS[d], *where)
 
 
+# A "42" in canvas pixels whose 4's bar runs into the 2, so preprocessing finds one drawing:
+# every model read it "4" (Pooled 82% sure) before the detector was taught numbers (2026-12-07).
+TOUCHING_42: list[Stroke] = [[(90, 60), (40, 170), (130, 170)], [(110, 110), (110, 230)],
+                             [(150, 90), (190, 60), (235, 90), (150, 230), (245, 230)]]
+
+
 # The browser's canvas anti-aliases its strokes. Drawn 4x larger and averaged down, with the
 # pen half a pixel up and left, PIL's strokes match 30 held-out pen drawings that Chromium drew
 # with the mouse within 2.4% of their ink (summed |difference|; at most 3.1%; not anti-aliased:

@@ -5,8 +5,9 @@ writers follow conventions MNIST's hardly does (ones with a long flag, crossed s
 slashed zeros). So the "drawings" recipe adds the UNIPEN digits of the training writers,
 each drawn several times at random sizes, positions, pen widths, slants and small
 elastic wobbles, through the very preprocessing the page uses. The "not a digit" class
-(label 10) is the same writers' capital letters, procedurally drawn symbols, and two-digit
-numbers made of their digits.
+(label 10) is the same writers' capital letters and procedurally drawn symbols, and, for a
+detector taught them after (`python -m cnn_demo.train --detector --resume`), two-digit numbers
+made of their digits.
 
 Writers in `HELD_OUT_WRITERS` are never trained on: the evaluation measures on them.
 """

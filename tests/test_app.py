@@ -20,7 +20,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from cnn_demo.architectures import ARCHITECTURES
-from cnn_demo.strokes import PLACEMENTS, digit, render
+from cnn_demo.strokes import PLACEMENTS, TOUCHING_42, digit, render
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 A_DIGIT = digit(3)
@@ -340,11 +340,6 @@ def test_a_number_of_two_digits_shows_a_question_mark_and_asks_for_one_digit_at_
     app.run()
     assert prediction(app) == "?"
     assert any(c.value == "Two drawings side by side: draw one digit at a time." for c in app.caption)
-
-
-# a 42 whose 4's bar runs into the 2: every model read it "4" before the detector was taught numbers
-TOUCHING_42 = [[(90, 60), (40, 170), (130, 170)], [(110, 110), (110, 230)],
-               [(150, 90), (190, 60), (235, 90), (150, 230), (245, 230)]]
 
 
 def test_a_number_of_two_digits_that_touch_is_not_a_digit_for_every_architecture(app, drawing):

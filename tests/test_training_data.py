@@ -54,7 +54,7 @@ def test_a_ones_flag_runs_down_to_the_left_from_its_top_as_long_and_steep_as_the
     assert angles.min() >= 20 and 70 < angles.max() <= 75
 
 
-def test_the_detectors_non_digits_include_twenty_two_digit_numbers_of_each_training_writer():
+def test_a_resumed_detector_learns_twenty_two_digit_numbers_of_each_training_writer():
     from cnn_demo.stroke_files import UNIPEN_FILES, read_stroke_files
     from cnn_demo.training_data import NUMBER_COPIES, _number_strokes, trained_on
 

@@ -31,7 +31,7 @@ from cnn_demo.browser import (
     select_architecture,
     wait_for_app_run,
 )
-from cnn_demo.strokes import PLACEMENTS, digit
+from cnn_demo.strokes import PLACEMENTS, TOUCHING_42, digit
 
 SCHEMES = ["light", "dark"]
 PROJECTOR = {"width": 1024, "height": 768}  # a common classroom projector; the sidebar stays open
@@ -153,10 +153,7 @@ def test_two_digits_drawn_side_by_side_ask_for_one_digit_at_a_time(laptop, schem
 
 
 def test_two_digits_drawn_touching_are_not_a_digit(laptop, scheme):
-    # the 4's bar runs into the 2; the page read it "4, 82% sure" before the detector learned numbers
-    forty_two = [[(90, 60), (40, 170), (130, 170)], [(110, 110), (110, 230)],
-                 [(150, 90), (190, 60), (235, 90), (150, 230), (245, 230)]]
-    draw(laptop, [interpolated(stroke) for stroke in forty_two])
+    draw(laptop, [interpolated(stroke) for stroke in TOUCHING_42])
     expect_prediction(laptop, "Not a digit")
     expect(laptop.get_by_text("two digits?")).to_be_visible()
 
