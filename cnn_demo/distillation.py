@@ -106,6 +106,9 @@ class Distiller(keras.Model):
                        lambda: tf.zeros((0, teacher.output_shape[-1])))
 
     def train_step(self, data):
+        # The images as augmented, not blended: mixup inside each source with the teachers answering
+        # the blend ("function matching", Beyer et al. 2022) misread 61 and 57 held-out pen drawings
+        # with seeds 1 and 2, against 54 and 58, and read MNIST 99.50% with seed 2 (2026-12-07).
         x, coded = data
         labels, source = coded % SOURCES, coded // SOURCES
         taught = tf.exp(_softened(self.answers(x, source), TEMPERATURE))
