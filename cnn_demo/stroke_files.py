@@ -41,6 +41,11 @@ class Drawing:
     source: str  # "file.json.gz #12": where it came from, for messages
 
     @property
+    def contributor(self) -> str:
+        """UNIPEN's contributor, the collection the writer's drawings came in: `writer` up to its "/"."""
+        return self.writer.split("/", 1)[0]
+
+    @property
     def is_digit(self) -> bool:
         return self.label is not None
 

@@ -20,13 +20,17 @@ def unit_box(strokes):
     return [[[(x - min(xs)) / span, (y - min(ys)) / span] for x, y in s] for s in strokes]
 
 
+def stroke_file(path, entries):
+    """`entries` written as a gzipped stroke file at `path`."""
+    path.write_bytes(gzip.compress(json.dumps(entries).encode()))
+    return path
+
+
 @pytest.fixture
 def small_file(tmp_path):
     entries = [{"writer": "test/1", "label": d, "strokes": unit_box(DIGITS[d])} for d in (0, 3, 7)]
     entries.append({"writer": "test/1", "char": "X", "strokes": [[[0, 0], [1, 1]], [[1, 0], [0, 1]]]})
-    path = tmp_path / "few.json.gz"
-    path.write_bytes(gzip.compress(json.dumps(entries).encode()))
-    return path
+    return stroke_file(tmp_path / "few.json.gz", entries)
 
 
 def test_every_digit_is_counted_once_per_placement_in_exactly_one_outcome(small_file, capsys):
@@ -57,8 +61,7 @@ def test_the_letter_reader_is_measured_on_each_capital_letter_at_every_placement
     h = [[(0.0, 0.0), (0.0, 1.0)], [(0.7, 0.0), (0.7, 1.0)], [(0.0, 0.5), (0.7, 0.5)]]
     entries = [{"writer": "test/1", "char": "H", "strokes": h},
                {"writer": "test/1", "label": 3, "strokes": unit_box(DIGITS[3])}]
-    path = tmp_path / "h.json.gz"
-    path.write_bytes(gzip.compress(json.dumps(entries).encode()))
+    path = stroke_file(tmp_path / "h.json.gz", entries)
     evaluate.main([str(path), "--arch", "pooled", "--json"])
     letters = json.loads(capsys.readouterr().out)["letter_reader"][evaluate.UNSEEN]
     assert letters == {"letters": len(PLACEMENTS), "read_right": 1.0, "named": 1.0, "named_right": 1.0}
@@ -99,8 +102,7 @@ def test_other_weights_are_measured_from_the_directory_given(small_file, tmp_pat
 def test_a_slash_labelled_4_is_counted_as_a_digit_and_left_out_of_the_intact_figure(tmp_path, capsys):
     entries = [{"writer": "test/1", "label": 3, "strokes": unit_box(DIGITS[3])},
                {"writer": "test/1", "label": 4, "strokes": [[[0.4, 0.0], [0.2, 0.5], [0.0, 1.0]]]}]
-    path = tmp_path / "lost.json.gz"
-    path.write_bytes(gzip.compress(json.dumps(entries).encode()))
+    path = stroke_file(tmp_path / "lost.json.gz", entries)
     evaluate.main([str(path), "--arch", "pooled", "--json"])
     pooled = json.loads(capsys.readouterr().out)["groups"][evaluate.UNSEEN]["pooled"]
     assert pooled["counts"]["lost_digits"] == len(PLACEMENTS)
@@ -108,15 +110,37 @@ def test_a_slash_labelled_4_is_counted_as_a_digit_and_left_out_of_the_intact_fig
     assert pooled["intact_read_correctly"] == 1.0
 
 
-def test_each_writers_intact_digits_read_right_are_counted_apart(tmp_path, capsys):
-    entries = [{"writer": "test/a", "label": d, "strokes": unit_box(DIGITS[d])} for d in (0, 7)]
-    entries += [{"writer": "test/b", "label": 3, "strokes": unit_box(DIGITS[3])},
-                {"writer": "test/b", "label": 7, "strokes": unit_box(DIGITS[1])}]  # a one labelled 7
-    path = tmp_path / "two_writers.json.gz"
-    path.write_bytes(gzip.compress(json.dumps(entries).encode()))
-    evaluate.main([str(path), "--arch", "pooled", "--json"])
+@pytest.fixture
+def one_misread_file(tmp_path):
+    """Two contributors' writers: first/a's 0 and 7, second/b's 3, and second/c's one labelled 7."""
+    entries = [{"writer": "first/a", "label": d, "strokes": unit_box(DIGITS[d])} for d in (0, 7)]
+    entries += [{"writer": "second/b", "label": 3, "strokes": unit_box(DIGITS[3])},
+                {"writer": "second/c", "label": 7, "strokes": unit_box(DIGITS[1])}]
+    return stroke_file(tmp_path / "one_misread.json.gz", entries)
+
+
+def test_each_writers_intact_digits_read_right_are_counted_apart(one_misread_file, capsys):
+    evaluate.main([str(one_misread_file), "--arch", "pooled", "--json"])
     pooled = json.loads(capsys.readouterr().out)["groups"][evaluate.UNSEEN]["pooled"]
-    assert pooled["intact_read_correctly_by_writer"] == {"test/a": 1.0, "test/b": 0.5}
-    evaluate.main([str(path), "--arch", "pooled"])
+    assert pooled["intact_read_correctly_by_writer"] == {"first/a": 1.0, "second/b": 1.0, "second/c": 0.0}
+    evaluate.main([str(one_misread_file), "--arch", "pooled"])
     out = capsys.readouterr().out
-    assert "Pooled               all read right for 1 of 2 writers; the fewest: 50.00% of test/b's" in out
+    assert "Pooled               all read right for 2 of 3 writers; the fewest: 0.00% of second/c's" in out
+
+
+def test_each_contributors_digits_read_right_are_counted_apart(one_misread_file, capsys):
+    evaluate.main([str(one_misread_file), "--arch", "pooled", "--json"])
+    pooled = json.loads(capsys.readouterr().out)["groups"][evaluate.UNSEEN]["pooled"]
+    assert pooled["read_correctly_by_contributor"] == {"first": 1.0, "second": 0.5}
+
+
+def test_a_contributor_is_marked_never_trained_on_only_when_none_of_its_writers_was(tmp_path, capsys):
+    trained = sorted(evaluate.seen_writers())[0]  # a training writer, e.g. "ced/..."
+    contributor = trained.split("/")[0]
+    entries = [{"writer": w, "label": 3, "strokes": unit_box(DIGITS[3])}
+               for w in (trained, f"{contributor}/someone new", "elsewhere/someone")]
+    path = stroke_file(tmp_path / "trained_and_not.json.gz", entries)
+    evaluate.main([str(path), "--arch", "pooled"])
+    unseen = capsys.readouterr().out.split(evaluate.SEEN[0].upper() + evaluate.SEEN[1:])[0]
+    line = next(row for row in unseen.splitlines() if row.startswith("Pooled") and "elsewhere" in row)
+    assert line.endswith(f"{contributor} 100.00%, elsewhere 100.00% (none of its writers trained on)")
